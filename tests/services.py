@@ -1,0 +1,131 @@
+"""Throwaway PostgreSQL and Redis servers on loopback for tests.
+
+Used as a pytest plugin (``pytest_plugins = ["services"]`` in tests/conftest.py).
+Each server runs from Debian's packages in a temporary directory, on a free port
+of 127.0.0.1, for the whole test session, and is stopped at the end. Packages
+missing on the machine are installed with apt when the tests run as root.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import pytest
+
+PG_SUPERUSER = "postgres"
+PG_SUPERUSER_PASSWORD = "test-only-superuser-password"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _apt_install(*packages):
+    if os.geteuid() != 0:
+        pytest.fail("missing Debian packages %s and not root to install them" % " ".join(packages))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def _wait_for_port(port, proc, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            pytest.fail("%s exited with %s before it listened on %s" % (what, proc.returncode, port))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail("%s did not listen on 127.0.0.1:%s within %ss" % (what, port, timeout))
+
+
+def _pg_bindir():
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                  key=lambda p: int(p.split("/")[4]))
+    if not dirs:
+        _apt_install("postgresql", "postgresql-client")
+        return _pg_bindir()
+    return os.path.dirname(dirs[-1])
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    password: str
+    bindir: str
+
+    def dsn(self, dbname="postgres"):
+        return "host=%s port=%s user=%s password=%s dbname=%s" % (
+            self.host, self.port, self.user, self.password, dbname)
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    host: str
+    port: int
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL superuser login (scram-sha-256) on 127.0.0.1, for the session."""
+    bindir = _pg_bindir()
+    run_as = []
+    owner = None
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    base = tempfile.mkdtemp(prefix="odoo-hosting-pg-")
+    datadir = os.path.join(base, "data")
+    pwfile = os.path.join(base, "pw")
+    with open(pwfile, "w") as handle:
+        handle.write(PG_SUPERUSER_PASSWORD)
+    if owner:
+        for path in (base, pwfile):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    subprocess.run(run_as + [os.path.join(bindir, "initdb"), "-D", datadir, "-U", PG_SUPERUSER,
+                             "--pwfile", pwfile, "--auth=scram-sha-256", "--encoding=UTF8",
+                             "--locale=C.UTF-8", "--data-checksums"],
+                   check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    proc = subprocess.Popen(run_as + [os.path.join(bindir, "postgres"), "-D", datadir,
+                                      "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+                                      "-c", "unix_socket_directories=" + base,
+                                      "-c", "fsync=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_port(port, proc, "postgres")
+    yield PostgresServer("127.0.0.1", port, PG_SUPERUSER, PG_SUPERUSER_PASSWORD, bindir)
+    proc.terminate()
+    proc.wait(timeout=30)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server without persistence on 127.0.0.1, for the session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _apt_install("redis-server")
+        binary = shutil.which("redis-server")
+    base = tempfile.mkdtemp(prefix="odoo-hosting-redis-")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", base,
+                             "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_port(port, proc, "redis-server")
+    yield RedisServer("127.0.0.1", port)
+    proc.terminate()
+    proc.wait(timeout=30)
+    shutil.rmtree(base, ignore_errors=True)
