@@ -1,0 +1,402 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, SysGenPro hosting engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Odoo worker sizing: pure arithmetic, plus the reading of a host's CPU and memory.
+
+The rules of thumb come from Odoo's deployment guide ("Builtin server" and
+"Configuration sample" sections):
+
+- workers: (#CPU x 2) + 1 processes at most, cron workers included; one worker
+  serves about 6 concurrent users;
+- memory: 80 % of requests are light (about 150 MB per worker), 20 % heavy
+  (about 1 GB), so a worker needs 0.8 x 150 + 0.2 x 1024 MiB on average.
+
+What the guide leaves open is decided here and documented in docs/modules.md:
+the master and gevent processes, the connection pools of every process, the
+memory limits on small hosts, and when to degrade or refuse.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import os
+
+MIB = 1024 * 1024
+
+CRON_LOAD_THREADS = {'none': 0, 'light': 1, 'normal': 2, 'heavy': 4}
+
+# Odoo's defaults for limit_memory_soft / limit_memory_hard (2048 / 2560 MiB)
+# are 2 x and 2.5 x the guide's 1 GiB heavy-worker estimate; the ratios keep
+# them tied to heavy_worker_memory_mb.
+SOFT_LIMIT_PER_HEAVY = 2.0
+HARD_LIMIT_PER_SOFT = 1.25
+# Odoo's own former defaults (soft 640 MB, hard 768 MB) are the floor: an Odoo
+# process with less address space fails to start or to render a report.
+MIN_LIMIT_MEMORY_HARD_MB = 768
+
+# Connection pools: every Odoo process has its own (db_maxconn). A prefork
+# process runs one request at a time and rarely holds more than two cursors.
+DB_MAXCONN_MIN = 2
+DB_MAXCONN_MAX = 8
+# The gevent process multiplexes every websocket of the host: from Odoo 17 on
+# (db_maxconn_gevent) it gets this many times db_maxconn.
+GEVENT_POOL_FACTOR = 2
+# PostgreSQL's superuser_reserved_connections default.
+SUPERUSER_RESERVED_CONNECTIONS = 3
+POSTGRESQL_MIN_MAX_CONNECTIONS = 100
+PGBOUNCER_CLIENT_HEADROOM = 20
+
+
+class TuningRefused(ValueError):
+    """The host cannot carry the profile; the message carries the arithmetic."""
+
+
+def _fmt(value):
+    """Numbers for messages: integers without a fraction, others with one decimal."""
+    if float(value).is_integer():
+        return '%d' % value
+    return '%.1f' % value
+
+
+def average_worker_memory_mb(profile):
+    """The guide's formula: light share x light estimate + heavy share x heavy estimate."""
+    heavy = profile['heavy_request_ratio']
+    return (1 - heavy) * profile['light_worker_memory_mb'] + heavy * profile['heavy_worker_memory_mb']
+
+
+def expected_memory_mb(workers, cron, profile):
+    """Resident memory of one Odoo instance: workers and cron at the average, master and gevent light."""
+    return (workers + cron) * average_worker_memory_mb(profile) + 2 * profile['light_worker_memory_mb']
+
+
+def pool_weight(workers, cron, odoo_major):
+    """How many db_maxconn-sized pools one instance holds (gevent counts double from Odoo 17)."""
+    gevent = GEVENT_POOL_FACTOR if odoo_major >= 17 else 1
+    return workers + cron + 1 + gevent
+
+
+def db_maxconn_for(workers, cron, profile):
+    """The per-process pool that keeps all app hosts within the connection budget."""
+    per_host = profile['db_connection_budget'] // profile['app_hosts']
+    return min(DB_MAXCONN_MAX, per_host // pool_weight(workers, cron, profile['odoo_major']))
+
+
+def _validate(host, profile):
+    checks = [
+        (host['cpu_count'] >= 1, 'cpu_count must be at least 1'),
+        (host['memory_mb'] >= 1, 'memory_mb must be at least 1'),
+        (profile['concurrent_users'] >= 1, 'concurrent_users must be at least 1'),
+        (0 <= profile['heavy_request_ratio'] <= 1, 'heavy_request_ratio must be between 0 and 1'),
+        (profile['cron_threads'] >= 0, 'cron threads cannot be negative'),
+        (profile['reserved_memory_mb'] >= 0, 'reserved_memory_mb cannot be negative'),
+        (profile['db_connection_budget'] >= 1, 'db_connection_budget must be at least 1'),
+        (profile['app_hosts'] >= 1, 'app_hosts must be at least 1'),
+        (profile['users_per_worker'] >= 1, 'users_per_worker must be at least 1'),
+        (profile['light_worker_memory_mb'] >= 1, 'light_worker_memory_mb must be at least 1'),
+        (profile['heavy_worker_memory_mb'] >= profile['light_worker_memory_mb'],
+         'heavy_worker_memory_mb must be at least light_worker_memory_mb'),
+        (profile['limit_time_cpu'] >= 1, 'limit_time_cpu must be at least 1'),
+        (profile['limit_time_real'] >= profile['limit_time_cpu'],
+         'limit_time_real must be at least limit_time_cpu'),
+        (profile['limit_time_real_cron'] >= -1, 'limit_time_real_cron must be -1, 0 or more'),
+        (profile['limit_request'] >= 1, 'limit_request must be at least 1'),
+        (profile['db_extra_connections'] >= 0, 'db_extra_connections cannot be negative'),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise TuningRefused('Cannot size Odoo: %s' % message)
+
+
+def compute_tuning(host, profile):
+    """Size one Odoo app host.
+
+    ``host``: ``cpu_count``, ``memory_mb``. ``profile``: see DEFAULT_PROFILE.
+    Returns a dict (odoo, pgbouncer, postgresql, container_memory_limit_mb,
+    capacity, arithmetic, warnings). Raises TuningRefused with the arithmetic
+    when the host cannot carry the profile.
+    """
+    _validate(host, profile)
+    cpus = host['cpu_count']
+    memory = host['memory_mb']
+    users = profile['concurrent_users']
+    per_worker = profile['users_per_worker']
+    light = profile['light_worker_memory_mb']
+    average = average_worker_memory_mb(profile)
+    warnings = []
+    arithmetic = []
+
+    available = memory - profile['reserved_memory_mb']
+    label = 'a host with %d CPU and %d MiB' % (cpus, memory)
+    if available <= 0:
+        raise TuningRefused('Cannot size Odoo for %s: reserved_memory_mb %d leaves no memory for Odoo'
+                            % (label, profile['reserved_memory_mb']))
+    arithmetic.append('memory for Odoo = %d MiB - %d MiB reserved = %d MiB'
+                      % (memory, profile['reserved_memory_mb'], available))
+
+    cron = profile['cron_threads']
+    if cron > 2 * cpus:
+        warnings.append('CPU binds: %d cron threads asked, %d CPU carry at most %d next to one worker'
+                        % (cron, cpus, 2 * cpus))
+        cron = 2 * cpus
+    needed = int(math.ceil(users / float(per_worker)))
+    cpu_cap = max(1, 2 * cpus + 1 - cron)
+    workers = min(needed, cpu_cap)
+    arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron = %d; '
+                      'workers = %d' % (users, per_worker, needed, cpus, cron, cpu_cap, workers))
+    if needed > cpu_cap:
+        warnings.append('CPU binds: %d concurrent users need %d workers, %d CPU carry %d workers + %d cron; '
+                        'expect queued requests beyond about %d users' % (users, needed, cpus, cpu_cap, cron,
+                                                                         cpu_cap * per_worker))
+    arithmetic.append('average worker memory = %s x %d + %s x %d = %s MiB'
+                      % (_fmt(1 - profile['heavy_request_ratio']), light, _fmt(profile['heavy_request_ratio']),
+                         profile['heavy_worker_memory_mb'], _fmt(average)))
+
+    def memory_fits(w, c):
+        return expected_memory_mb(w, c, profile) <= available
+
+    def pools_fit(w, c):
+        return db_maxconn_for(w, c, profile) >= DB_MAXCONN_MIN
+
+    wanted_workers, wanted_cron = workers, cron
+    while not (memory_fits(workers, cron) and pools_fit(workers, cron)):
+        if workers > 1:
+            workers -= 1
+        elif cron > 1:
+            cron -= 1
+        else:
+            _refuse(label, workers, cron, available, profile)
+    if (workers, cron) != (wanted_workers, wanted_cron):
+        binding = 'memory' if not memory_fits(wanted_workers, wanted_cron) else 'the connection budget'
+        warnings.append('%s binds: %d workers + %d cron would need %s MiB of %d MiB and %d pools; degraded to '
+                        '%d workers + %d cron, about %d concurrent users'
+                        % (binding[0].upper() + binding[1:], wanted_workers, wanted_cron,
+                           _fmt(expected_memory_mb(wanted_workers, wanted_cron, profile)), available,
+                           pool_weight(wanted_workers, wanted_cron, profile['odoo_major']),
+                           workers, cron, workers * per_worker))
+    expected = expected_memory_mb(workers, cron, profile)
+    arithmetic.append('expected memory = (%d workers + %d cron) x %s + 2 x %d (master, gevent) = %s MiB'
+                      % (workers, cron, _fmt(average), light, _fmt(expected)))
+
+    soft_default = int(SOFT_LIMIT_PER_HEAVY * profile['heavy_worker_memory_mb'])
+    hard = min(int(soft_default * HARD_LIMIT_PER_SOFT), available)
+    if hard < MIN_LIMIT_MEMORY_HARD_MB:
+        raise TuningRefused('Cannot size Odoo for %s: limit_memory_hard would be min(%d, %d MiB available) = %d MiB, '
+                            'below the %d MiB an Odoo process needs'
+                            % (label, int(soft_default * HARD_LIMIT_PER_SOFT), available, hard,
+                               MIN_LIMIT_MEMORY_HARD_MB))
+    soft = min(soft_default, hard * 4 // 5)
+    arithmetic.append('limit_memory_hard = min(%d, %d available) = %d MiB; limit_memory_soft = min(%d, 0.8 x hard)'
+                      ' = %d MiB (virtual memory per process)'
+                      % (int(soft_default * HARD_LIMIT_PER_SOFT), available, hard, soft_default, soft))
+    container = int(math.ceil(min(available, expected + hard - average)))
+    arithmetic.append('container memory limit = min(%d available, %s expected + (%d hard - %s average)) = %d MiB'
+                      % (available, _fmt(expected), hard, _fmt(average), container))
+
+    odoo_major = profile['odoo_major']
+    db_maxconn = db_maxconn_for(workers, cron, profile)
+    gevent_pool = db_maxconn * GEVENT_POOL_FACTOR if odoo_major >= 17 else db_maxconn
+    processes = workers + cron + 1
+    per_host = processes * db_maxconn + gevent_pool
+    total = per_host * profile['app_hosts']
+    arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / %d pools) = %d'
+                      % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
+                         pool_weight(workers, cron, odoo_major), db_maxconn))
+    arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent = %d; '
+                      'x %d app hosts = %d' % (workers, cron, db_maxconn, gevent_pool, per_host,
+                                                 profile['app_hosts'], total))
+    max_connections = max(POSTGRESQL_MIN_MAX_CONNECTIONS,
+                          total + SUPERUSER_RESERVED_CONNECTIONS + profile['db_extra_connections'])
+    arithmetic.append('max_connections = max(%d, %d + %d superuser reserved + %d extra) = %d'
+                      % (POSTGRESQL_MIN_MAX_CONNECTIONS, total, SUPERUSER_RESERVED_CONNECTIONS,
+                         profile['db_extra_connections'], max_connections))
+
+    odoo = dict(
+        workers=workers,
+        max_cron_threads=cron,
+        limit_memory_soft=soft * MIB,
+        limit_memory_hard=hard * MIB,
+        limit_time_cpu=profile['limit_time_cpu'],
+        limit_time_real=profile['limit_time_real'],
+        limit_time_real_cron=profile['limit_time_real_cron'],
+        limit_request=profile['limit_request'],
+        db_maxconn=db_maxconn,
+    )
+    if odoo_major >= 17:
+        odoo['db_maxconn_gevent'] = gevent_pool
+    return dict(
+        odoo=odoo,
+        pgbouncer=dict(default_pool_size=total, max_client_conn=total + PGBOUNCER_CLIENT_HEADROOM),
+        postgresql=dict(max_connections=max_connections),
+        container_memory_limit_mb=container,
+        capacity=dict(concurrent_users=workers * per_worker, memory_available_mb=available,
+                      memory_expected_mb=int(math.ceil(expected)), db_connections_per_host=per_host,
+                      db_connections_total=total),
+        arithmetic=arithmetic,
+        warnings=warnings,
+    )
+
+
+def _refuse(label, workers, cron, available, profile):
+    expected = expected_memory_mb(workers, cron, profile)
+    if expected > available:
+        raise TuningRefused(
+            'Cannot size Odoo for %s: even %d worker + %d cron need (%d + %d) x %s MiB + 2 x %d MiB (master, gevent) '
+            '= %s MiB, but only %d MiB - %d MiB reserved = %d MiB is available'
+            % (label, workers, cron, workers, cron, _fmt(average_worker_memory_mb(profile)),
+               profile['light_worker_memory_mb'], _fmt(expected), available + profile['reserved_memory_mb'],
+               profile['reserved_memory_mb'], available))
+    weight = pool_weight(workers, cron, profile['odoo_major'])
+    raise TuningRefused(
+        'Cannot size Odoo for %s: even %d worker + %d cron hold %d connection pools of at least %d, '
+        '%d x %d app hosts = %d connections, over the db_connection_budget of %d'
+        % (label, workers, cron, weight, DB_MAXCONN_MIN, weight * DB_MAXCONN_MIN, profile['app_hosts'],
+           weight * DB_MAXCONN_MIN * profile['app_hosts'], profile['db_connection_budget']))
+
+
+DEFAULT_PROFILE = dict(
+    heavy_request_ratio=0.2,
+    cron_threads=CRON_LOAD_THREADS['normal'],
+    reserved_memory_mb=512,
+    db_connection_budget=200,
+    app_hosts=1,
+    odoo_major=17,
+    users_per_worker=6,
+    light_worker_memory_mb=150,
+    heavy_worker_memory_mb=1024,
+    limit_time_cpu=600,
+    limit_time_real=1200,
+    limit_time_real_cron=3600,
+    limit_request=8192,
+    db_extra_connections=20,
+)
+
+
+def odoo_major_version(version):
+    """17 for '17.0', 'saas~17.2', 17 or '17'."""
+    text = str(version).split('~')[-1]
+    head = text.split('.')[0]
+    if not head.isdigit():
+        raise TuningRefused('Cannot size Odoo: odoo_version %r is not a version such as 17.0' % (version,))
+    return int(head)
+
+
+# --- Reading the host ------------------------------------------------------
+
+def parse_meminfo_mb(text):
+    """MemTotal of /proc/meminfo, in MiB."""
+    for line in text.splitlines():
+        if line.startswith('MemTotal:'):
+            return int(line.split()[1]) // 1024
+    raise ValueError('no MemTotal line in /proc/meminfo')
+
+
+def parse_memory_limit_mb(text):
+    """cgroup v2 memory.max or v1 memory.limit_in_bytes, in MiB; None when unlimited."""
+    value = text.strip()
+    if not value or value == 'max':
+        return None
+    limit = int(value)
+    # cgroup v1 writes "unlimited" as a page-aligned huge number.
+    if limit >= 2 ** 62:
+        return None
+    return limit // MIB
+
+
+def parse_cpu_max(text):
+    """cgroup v2 cpu.max (``quota period``) as a CPU count; None when unlimited."""
+    fields = text.split()
+    if not fields or fields[0] == 'max':
+        return None
+    period = int(fields[1]) if len(fields) > 1 else 100000
+    return _cpus(int(fields[0]), period)
+
+
+def _cpus(quota, period):
+    if quota <= 0 or period <= 0:
+        return None
+    return max(1, int(quota // period))
+
+
+def parse_proc_cgroup(text):
+    """/proc/self/cgroup as ``{controller: path}``; cgroup v2 under the key ''."""
+    paths = {}
+    for line in text.splitlines():
+        parts = line.strip().split(':', 2)
+        if len(parts) != 3:
+            continue
+        for controller in parts[1].split(','):
+            paths[controller] = parts[2]
+    return paths
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _ancestors(base, relative):
+    """``base/relative`` and each parent directory up to ``base``."""
+    parts = [part for part in (relative or '/').split('/') if part]
+    for depth in range(len(parts), -1, -1):
+        yield os.path.join(base, *parts[:depth])
+
+
+def cgroup_limits(root='/'):
+    """The tightest CPU and memory limits of the calling process's cgroups (v2 or v1)."""
+    proc = _read(os.path.join(root, 'proc/self/cgroup')) or ''
+    paths = parse_proc_cgroup(proc)
+    cgroup = os.path.join(root, 'sys/fs/cgroup')
+    cpus = []
+    memories = []
+    if '' in paths:
+        for directory in _ancestors(cgroup, paths['']):
+            memory = _read(os.path.join(directory, 'memory.max'))
+            cpu = _read(os.path.join(directory, 'cpu.max'))
+            if memory is not None and parse_memory_limit_mb(memory) is not None:
+                memories.append(parse_memory_limit_mb(memory))
+            if cpu is not None and parse_cpu_max(cpu) is not None:
+                cpus.append(parse_cpu_max(cpu))
+    if 'memory' in paths:
+        for directory in _ancestors(os.path.join(cgroup, 'memory'), paths['memory']):
+            memory = _read(os.path.join(directory, 'memory.limit_in_bytes'))
+            if memory is not None and parse_memory_limit_mb(memory) is not None:
+                memories.append(parse_memory_limit_mb(memory))
+    for controller in ('cpu', 'cpu,cpuacct'):
+        if 'cpu' not in paths:
+            break
+        for directory in _ancestors(os.path.join(cgroup, controller), paths['cpu']):
+            quota = _read(os.path.join(directory, 'cpu.cfs_quota_us'))
+            period = _read(os.path.join(directory, 'cpu.cfs_period_us'))
+            if quota is not None and period is not None:
+                found = _cpus(int(quota), int(period))
+                if found is not None:
+                    cpus.append(found)
+    return (min(cpus) if cpus else None), (min(memories) if memories else None)
+
+
+def detect_host(root='/', online_cpus=None):
+    """CPU count and memory of the host, lowered to the cgroup limits that apply.
+
+    ``online_cpus`` defaults to the CPUs this process may run on.
+    """
+    if online_cpus is None:
+        try:
+            online_cpus = len(os.sched_getaffinity(0))
+        except AttributeError:
+            online_cpus = os.cpu_count() or 1
+    meminfo = _read(os.path.join(root, 'proc/meminfo'))
+    if meminfo is None:
+        raise ValueError('cannot read %s' % os.path.join(root, 'proc/meminfo'))
+    memory = parse_meminfo_mb(meminfo)
+    cpu_limit, memory_limit = cgroup_limits(root)
+    return dict(
+        cpu_count=min(online_cpus, cpu_limit) if cpu_limit else online_cpus,
+        memory_mb=min(memory, memory_limit) if memory_limit else memory,
+        cpu_source='cgroup' if cpu_limit and cpu_limit < online_cpus else 'cpus',
+        memory_source='cgroup' if memory_limit and memory_limit < memory else 'meminfo',
+    )
