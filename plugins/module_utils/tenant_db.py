@@ -53,7 +53,7 @@ def _check_length(kind, value):
 
 def validate_database_name(name):
     """Refuse names Odoo or PostgreSQL would not accept, and the reserved ones."""
-    if not ODOO_DATABASE_NAME.match(name or ''):
+    if not ODOO_DATABASE_NAME.fullmatch(name or ''):
         raise InvalidName('database name %r does not match Odoo\'s rule %s'
                           % (name, ODOO_DATABASE_NAME.pattern))
     _check_length('database name', name)
@@ -64,7 +64,7 @@ def validate_database_name(name):
 
 def validate_role_name(name):
     """Refuse role names outside a plain identifier alphabet, pg_* and reserved roles."""
-    if not ROLE_NAME.match(name or ''):
+    if not ROLE_NAME.fullmatch(name or ''):
         raise InvalidName('role name %r does not match %s' % (name, ROLE_NAME.pattern))
     _check_length('role name', name)
     if name.lower() in RESERVED_ROLES or name.lower().startswith('pg_'):
@@ -73,7 +73,7 @@ def validate_role_name(name):
 
 
 def validate_extension_name(name):
-    if not EXTENSION_NAME.match(name or ''):
+    if not EXTENSION_NAME.fullmatch(name or ''):
         raise InvalidName('extension name %r does not match %s' % (name, EXTENSION_NAME.pattern))
     _check_length('extension name', name)
     return name
@@ -81,7 +81,7 @@ def validate_extension_name(name):
 
 def validate_setting(kind, value):
     """Encodings, locales, template names: a short plain word, nothing else."""
-    if not SETTING_VALUE.match(value or ''):
+    if not SETTING_VALUE.fullmatch(value or ''):
         raise InvalidName('%s %r does not match %s' % (kind, value, SETTING_VALUE.pattern))
     _check_length(kind, value)
     return value
@@ -167,7 +167,7 @@ def password_matches(stored, password):
     An md5 hash or a clear-text password never matches: the role then gets a
     SCRAM verifier.
     """
-    match = SCRAM_VERIFIER.match(stored or '')
+    match = SCRAM_VERIFIER.fullmatch(stored or '')
     if not match:
         return False
     iterations, salt, stored_key, server_key = match.groups()

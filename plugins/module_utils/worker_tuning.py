@@ -130,8 +130,8 @@ def compute_tuning(host, profile):
     available = memory - profile['reserved_memory_mb']
     label = 'a host with %d CPU and %d MiB' % (cpus, memory)
     if available <= 0:
-        raise TuningRefused('Cannot size Odoo for %s: reserved_memory_mb %d leaves no memory for Odoo'
-                            % (label, profile['reserved_memory_mb']))
+        raise TuningRefused('Cannot size Odoo for %s: %d MiB - %d MiB reserved = %d MiB leaves no memory for Odoo'
+                            % (label, memory, profile['reserved_memory_mb'], available))
     arithmetic.append('memory for Odoo = %d MiB - %d MiB reserved = %d MiB'
                       % (memory, profile['reserved_memory_mb'], available))
 

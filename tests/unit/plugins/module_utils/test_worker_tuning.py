@@ -1,0 +1,322 @@
+"""The Odoo sizing arithmetic: reference cases, invariants over a host grid, every refusal."""
+
+import itertools
+import math
+
+import pytest
+
+from ansible_collections.sysgenpro.odoo_hosting.plugins.module_utils import worker_tuning as wt
+
+GIB = 1024
+
+
+def profile(**overrides):
+    values = dict(wt.DEFAULT_PROFILE, concurrent_users=60)
+    values.update(overrides)
+    return values
+
+
+def host(cpus, memory_mb):
+    return dict(cpu_count=cpus, memory_mb=memory_mb)
+
+
+# --- reference cases ---------------------------------------------------------
+
+def test_odoo_deployment_guide_sample():
+    """The guide: 4 CPU, 60 users -> 10 needed, 9 at most, 8 workers + 1 cron, ~3 GB for Odoo."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(cron_threads=1))
+    odoo = result["odoo"]
+    assert (odoo["workers"], odoo["max_cron_threads"]) == (8, 1)
+    # Odoo's defaults, which the guide's sample keeps.
+    assert odoo["limit_memory_soft"] == 2147483648
+    assert odoo["limit_memory_hard"] == 2684354560
+    assert (odoo["limit_time_cpu"], odoo["limit_time_real"], odoo["limit_request"]) == (600, 1200, 8192)
+    # 9 x (0.8 x 150 + 0.2 x 1024) = 2923.2 MiB for workers and cron, + 2 x 150 for master and gevent.
+    assert result["capacity"]["memory_expected_mb"] == 3224
+    assert (odoo["db_maxconn"], odoo["db_maxconn_gevent"]) == (8, 16)
+    assert result["capacity"]["db_connections_per_host"] == 10 * 8 + 16
+    assert result["pgbouncer"] == {"default_pool_size": 96, "max_client_conn": 116}
+    assert result["postgresql"] == {"max_connections": 119}
+    assert result["container_memory_limit_mb"] == math.ceil(3223.2 + 2560 - 324.8)
+    assert result["capacity"]["concurrent_users"] == 48
+    assert len(result["warnings"]) == 1 and result["warnings"][0].startswith("CPU binds: 60 concurrent users need 10")
+
+
+def test_small_host_degrades_for_memory():
+    """2 CPU, 2 GiB, 30 users: CPU allows 3 workers + 2 cron, 1536 MiB only 1 + 2 (1274.4 MiB)."""
+    result = wt.compute_tuning(host(2, 2 * GIB), profile(concurrent_users=30))
+    odoo = result["odoo"]
+    assert (odoo["workers"], odoo["max_cron_threads"]) == (1, 2)
+    assert result["capacity"]["memory_available_mb"] == 1536
+    assert result["capacity"]["memory_expected_mb"] == math.ceil(3 * 324.8 + 300)
+    assert odoo["limit_memory_hard"] == 1536 * wt.MIB
+    assert odoo["limit_memory_soft"] == (1536 * 4 // 5) * wt.MIB
+    assert result["container_memory_limit_mb"] == 1536
+    assert any(w.startswith("Memory binds: 3 workers + 2 cron") for w in result["warnings"])
+
+
+def test_large_host_degrades_for_connection_budget():
+    """64 CPU, 512 GiB, 1000 users: 167 workers wanted, the 200-connection budget carries 95."""
+    result = wt.compute_tuning(host(64, 512 * GIB), profile(concurrent_users=1000))
+    odoo = result["odoo"]
+    assert (odoo["workers"], odoo["max_cron_threads"], odoo["db_maxconn"]) == (95, 2, 2)
+    assert result["capacity"]["db_connections_total"] == (95 + 2 + 1) * 2 + 4 == 200
+    assert any(w.startswith("The connection budget binds: 127 workers") for w in result["warnings"])
+
+
+def test_pre_17_has_no_gevent_pool_option():
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(cron_threads=1, odoo_major=16))
+    assert "db_maxconn_gevent" not in result["odoo"]
+    assert result["capacity"]["db_connections_per_host"] == 11 * 8
+
+
+def test_app_hosts_share_the_budget():
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(cron_threads=1, app_hosts=3))
+    assert result["odoo"]["db_maxconn"] == (200 // 3) // 12 == 5
+    assert result["capacity"]["db_connections_total"] == 3 * (10 * 5 + 10)
+    assert result["pgbouncer"]["default_pool_size"] == 180
+
+
+def test_few_users_need_few_workers():
+    result = wt.compute_tuning(host(16, 64 * GIB), profile(concurrent_users=5, cron_threads=0))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (1, 0)
+    assert result["warnings"] == []
+    assert result["postgresql"]["max_connections"] == wt.POSTGRESQL_MIN_MAX_CONNECTIONS
+
+
+def test_cron_threads_capped_by_cpu():
+    result = wt.compute_tuning(host(1, 8 * GIB), profile(concurrent_users=6, cron_threads=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (1, 2)
+    assert result["warnings"][0] == "CPU binds: 4 cron threads asked, 1 CPU carry at most 2 next to one worker"
+
+
+# --- invariants over a grid ----------------------------------------------------
+
+CPUS = [1, 2, 4, 8, 16, 32, 64]
+MEMORY_GIB = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+PROFILES = [
+    dict(concurrent_users=1, heavy_request_ratio=0.0, cron_threads=0, reserved_memory_mb=256),
+    dict(concurrent_users=10),
+    dict(concurrent_users=60, cron_threads=1),
+    dict(concurrent_users=200, heavy_request_ratio=0.5, cron_threads=4),
+    dict(concurrent_users=1000, heavy_request_ratio=1.0, db_connection_budget=1000, app_hosts=2),
+    dict(concurrent_users=5000, reserved_memory_mb=4096, db_connection_budget=50, odoo_major=16),
+]
+GRID = list(itertools.product(CPUS, MEMORY_GIB, range(len(PROFILES))))
+
+
+@pytest.mark.parametrize("cpus,memory_gib,profile_index", GRID)
+def test_invariants(cpus, memory_gib, profile_index):
+    wanted = profile(**PROFILES[profile_index])
+    memory = memory_gib * GIB
+    available = memory - wanted["reserved_memory_mb"]
+    try:
+        result = wt.compute_tuning(host(cpus, memory), wanted)
+    except wt.TuningRefused as exc:
+        message = str(exc)
+        assert message.startswith("Cannot size Odoo for a host with %d CPU and %d MiB: " % (cpus, memory))
+        assert "=" in message  # the arithmetic is in the message
+        smallest_cron = min(wanted["cron_threads"], 1)
+        assert (wt.expected_memory_mb(1, smallest_cron, wanted) > available
+                or wt.db_maxconn_for(1, smallest_cron, wanted) < wt.DB_MAXCONN_MIN
+                or min(2560, available) < wt.MIN_LIMIT_MEMORY_HARD_MB)
+        return
+    odoo = result["odoo"]
+    capacity = result["capacity"]
+    workers, cron = odoo["workers"], odoo["max_cron_threads"]
+    # A serving host always has a worker, and never more than the users need or the CPUs carry.
+    assert workers >= 1
+    assert workers <= math.ceil(wanted["concurrent_users"] / 6.0)
+    assert workers + cron <= 2 * cpus + 1
+    assert cron <= wanted["cron_threads"]
+    assert cron >= min(wanted["cron_threads"], 1)
+    # Never more memory promised than the host has after reservations.
+    assert capacity["memory_available_mb"] == available
+    assert wt.expected_memory_mb(workers, cron, wanted) <= available
+    assert capacity["memory_expected_mb"] <= result["container_memory_limit_mb"] <= available
+    assert wt.MIN_LIMIT_MEMORY_HARD_MB * wt.MIB <= odoo["limit_memory_hard"] <= available * wt.MIB
+    assert odoo["limit_memory_soft"] < odoo["limit_memory_hard"]
+    # Connection totals fit the budget, and PostgreSQL and PgBouncer carry them.
+    assert wt.DB_MAXCONN_MIN <= odoo["db_maxconn"] <= wt.DB_MAXCONN_MAX
+    gevent = odoo.get("db_maxconn_gevent", odoo["db_maxconn"])
+    assert capacity["db_connections_per_host"] == (workers + cron + 1) * odoo["db_maxconn"] + gevent
+    assert capacity["db_connections_total"] == capacity["db_connections_per_host"] * wanted["app_hosts"]
+    assert capacity["db_connections_total"] <= wanted["db_connection_budget"]
+    assert result["pgbouncer"]["default_pool_size"] == capacity["db_connections_total"]
+    assert result["pgbouncer"]["max_client_conn"] > result["pgbouncer"]["default_pool_size"]
+    assert result["postgresql"]["max_connections"] >= (capacity["db_connections_total"]
+                                                       + wt.SUPERUSER_RESERVED_CONNECTIONS
+                                                       + wanted["db_extra_connections"])
+    # Degrading is never silent.
+    if workers < min(math.ceil(wanted["concurrent_users"] / 6.0), 2 * cpus + 1 - cron):
+        assert any("binds" in warning for warning in result["warnings"])
+
+
+@pytest.mark.parametrize("cpus,profile_index", list(itertools.product(CPUS, range(len(PROFILES)))))
+def test_more_memory_never_means_fewer_workers(cpus, profile_index):
+    wanted = profile(**PROFILES[profile_index])
+    previous = 0
+    for memory_gib in MEMORY_GIB:
+        try:
+            workers = wt.compute_tuning(host(cpus, memory_gib * GIB), wanted)["odoo"]["workers"]
+        except wt.TuningRefused:
+            assert previous == 0, "a bigger host was refused after a smaller one was accepted"
+            continue
+        assert workers >= previous
+        previous = workers
+
+
+def test_grid_accepts_and_refuses():
+    """The grid covers both outcomes (a guard against a grid that tests nothing)."""
+    outcomes = set()
+    for cpus, memory_gib, index in GRID:
+        try:
+            wt.compute_tuning(host(cpus, memory_gib * GIB), profile(**PROFILES[index]))
+            outcomes.add("sized")
+        except wt.TuningRefused:
+            outcomes.add("refused")
+    assert outcomes == {"sized", "refused"}
+
+
+# --- refusals --------------------------------------------------------------------
+
+def test_refuses_when_reservation_takes_everything():
+    with pytest.raises(wt.TuningRefused, match=r"^Cannot size Odoo for a host with 2 CPU and 1024 MiB: "
+                                               r"1024 MiB - 1024 MiB reserved = 0 MiB leaves no memory for Odoo$"):
+        wt.compute_tuning(host(2, 1024), profile(reserved_memory_mb=1024))
+
+
+def test_refuses_when_one_worker_does_not_fit_in_memory():
+    expected = (r"^Cannot size Odoo for a host with 1 CPU and 1024 MiB: even 1 worker \+ 1 cron need "
+                r"\(1 \+ 1\) x 324\.8 MiB \+ 2 x 150 MiB \(master, gevent\) = 949\.6 MiB, "
+                r"but only 1024 MiB - 512 MiB reserved = 512 MiB is available$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(1, 1024), profile())
+
+
+def test_refuses_when_the_connection_budget_is_too_small():
+    expected = (r"^Cannot size Odoo for a host with 4 CPU and 16384 MiB: even 1 worker \+ 1 cron hold 5 connection "
+                r"pools of at least 2, 10 x 2 app hosts = 20 connections, over the db_connection_budget of 12$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(4, 16 * GIB), profile(db_connection_budget=12, app_hosts=2))
+
+
+def test_refuses_a_hard_limit_below_the_floor():
+    expected = (r"^Cannot size Odoo for a host with 1 CPU and 1024 MiB: limit_memory_hard would be "
+                r"min\(2560, 724 MiB available\) = 724 MiB, below the 768 MiB an Odoo process needs$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(1, 1024), profile(concurrent_users=1, heavy_request_ratio=0.0, cron_threads=0,
+                                                 reserved_memory_mb=300))
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(cpu_count=0), "cpu_count must be at least 1"),
+    (dict(memory_mb=0), "memory_mb must be at least 1"),
+    (dict(concurrent_users=0), "concurrent_users must be at least 1"),
+    (dict(heavy_request_ratio=1.5), "heavy_request_ratio must be between 0 and 1"),
+    (dict(heavy_request_ratio=-0.1), "heavy_request_ratio must be between 0 and 1"),
+    (dict(cron_threads=-1), "cron threads cannot be negative"),
+    (dict(reserved_memory_mb=-1), "reserved_memory_mb cannot be negative"),
+    (dict(db_connection_budget=0), "db_connection_budget must be at least 1"),
+    (dict(app_hosts=0), "app_hosts must be at least 1"),
+    (dict(users_per_worker=0), "users_per_worker must be at least 1"),
+    (dict(light_worker_memory_mb=0), "light_worker_memory_mb must be at least 1"),
+    (dict(heavy_worker_memory_mb=100), "heavy_worker_memory_mb must be at least light_worker_memory_mb"),
+    (dict(limit_time_cpu=0), "limit_time_cpu must be at least 1"),
+    (dict(limit_time_real=10), "limit_time_real must be at least limit_time_cpu"),
+    (dict(limit_time_real_cron=-2), "limit_time_real_cron must be -1, 0 or more"),
+    (dict(limit_request=0), "limit_request must be at least 1"),
+    (dict(db_extra_connections=-1), "db_extra_connections cannot be negative"),
+])
+def test_refuses_impossible_inputs(changes, message):
+    machine = host(changes.pop("cpu_count", 4), changes.pop("memory_mb", 16 * GIB))
+    with pytest.raises(wt.TuningRefused, match="^Cannot size Odoo: %s$" % message):
+        wt.compute_tuning(machine, profile(**changes))
+
+
+@pytest.mark.parametrize("version,major", [("17.0", 17), ("16.0", 16), ("saas~17.2", 17), (18, 18), ("19", 19)])
+def test_odoo_major_version(version, major):
+    assert wt.odoo_major_version(version) == major
+
+
+def test_odoo_major_version_refuses_garbage():
+    with pytest.raises(wt.TuningRefused, match="odoo_version 'latest' is not a version"):
+        wt.odoo_major_version("latest")
+
+
+# --- reading the host ------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [("max", None), ("max\n", None), ("1073741824\n", 1024),
+                                           ("9223372036854771712", None), ("", None)])
+def test_parse_memory_limit(text, expected):
+    assert wt.parse_memory_limit_mb(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("max 100000", None), ("200000 100000", 2), ("150000 100000", 1),
+                                           ("50000 100000", 1), ("400000", 4), ("", None)])
+def test_parse_cpu_max(text, expected):
+    assert wt.parse_cpu_max(text) == expected
+
+
+def test_parse_meminfo():
+    assert wt.parse_meminfo_mb("MemTotal:       16314260 kB\nMemFree: 1 kB\n") == 15931
+    with pytest.raises(ValueError):
+        wt.parse_meminfo_mb("MemFree: 1 kB\n")
+
+
+def _tree(tmp_path, files):
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return str(tmp_path)
+
+
+MEMINFO = "MemTotal:       33554432 kB\n"  # 32 GiB
+
+
+def test_detect_host_without_limits(tmp_path):
+    root = _tree(tmp_path, {"proc/meminfo": MEMINFO, "proc/self/cgroup": "0::/user.slice/session-1.scope\n",
+                            "sys/fs/cgroup/user.slice/memory.max": "max\n"})
+    assert wt.detect_host(root, online_cpus=8) == dict(cpu_count=8, memory_mb=32768, cpu_source="cpus",
+                                                       memory_source="meminfo")
+
+
+def test_detect_host_in_a_cgroup_v2_container(tmp_path):
+    root = _tree(tmp_path, {"proc/meminfo": MEMINFO, "proc/self/cgroup": "0::/\n",
+                            "sys/fs/cgroup/memory.max": "4294967296\n", "sys/fs/cgroup/cpu.max": "200000 100000\n"})
+    assert wt.detect_host(root, online_cpus=8) == dict(cpu_count=2, memory_mb=4096, cpu_source="cgroup",
+                                                       memory_source="cgroup")
+
+
+def test_detect_host_takes_the_tightest_ancestor(tmp_path):
+    """With cgroupns=host the container's limits sit on a parent of the process's own cgroup."""
+    root = _tree(tmp_path, {
+        "proc/meminfo": MEMINFO,
+        "proc/self/cgroup": "0::/system.slice/docker-abc.scope/init\n",
+        "sys/fs/cgroup/system.slice/memory.max": "8589934592\n",
+        "sys/fs/cgroup/system.slice/docker-abc.scope/memory.max": "2147483648\n",
+        "sys/fs/cgroup/system.slice/docker-abc.scope/cpu.max": "300000 100000\n",
+        "sys/fs/cgroup/system.slice/docker-abc.scope/init/memory.max": "max\n",
+    })
+    assert wt.detect_host(root, online_cpus=16)[("cpu_count")] == 3
+    assert wt.detect_host(root, online_cpus=16)["memory_mb"] == 2048
+
+
+def test_detect_host_cgroup_v1(tmp_path):
+    root = _tree(tmp_path, {
+        "proc/meminfo": MEMINFO,
+        "proc/self/cgroup": "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n",
+        "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": "1073741824\n",
+        "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "-1\n",
+        "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n",
+        "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_quota_us": "100000\n",
+        "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_period_us": "100000\n",
+    })
+    assert wt.detect_host(root, online_cpus=4) == dict(cpu_count=1, memory_mb=1024, cpu_source="cgroup",
+                                                       memory_source="cgroup")
+
+
+def test_detect_host_needs_meminfo(tmp_path):
+    with pytest.raises(ValueError, match="cannot read"):
+        wt.detect_host(str(tmp_path), online_cpus=1)
