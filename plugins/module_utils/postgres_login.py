@@ -19,12 +19,12 @@ from ansible.module_utils.basic import missing_required_lib
 PSYCOPG_IMPORT_ERROR = None
 try:
     import psycopg
-    from psycopg import sql
+    from psycopg import sql  # pylint: disable=unused-import  # re-exported for the SQL builders
     PSYCOPG_MAJOR = 3
 except ImportError:
     try:
         import psycopg2 as psycopg
-        from psycopg2 import sql
+        from psycopg2 import sql  # pylint: disable=unused-import  # re-exported for the SQL builders
         PSYCOPG_MAJOR = 2
     except ImportError:
         psycopg = None

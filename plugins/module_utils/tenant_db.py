@@ -152,10 +152,9 @@ def scram_verifier(password, salt=None, iterations=SCRAM_ITERATIONS):
     if salt is None:
         salt = os.urandom(SCRAM_SALT_BYTES)
     stored_key, server_key = _scram_keys(password, salt, iterations)
-    b64 = base64.b64encode
-    return 'SCRAM-SHA-256$%d:%s$%s:%s' % (iterations, b64(salt).decode('ascii'),
-                                           b64(stored_key).decode('ascii'),
-                                           b64(server_key).decode('ascii'))
+    salt_b64, stored_b64, server_b64 = [base64.b64encode(value).decode('ascii')
+                                        for value in (salt, stored_key, server_key)]
+    return 'SCRAM-SHA-256$%d:%s$%s:%s' % (iterations, salt_b64, stored_b64, server_b64)
 
 
 SCRAM_VERIFIER = re.compile(r'^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$')

@@ -147,8 +147,8 @@ def compute_tuning(host, profile):
                       'workers = %d' % (users, per_worker, needed, cpus, cron, cpu_cap, workers))
     if needed > cpu_cap:
         warnings.append('CPU binds: %d concurrent users need %d workers, %d CPU carry %d workers + %d cron; '
-                        'expect queued requests beyond about %d users' % (users, needed, cpus, cpu_cap, cron,
-                                                                         cpu_cap * per_worker))
+                        'expect queued requests beyond about %d users'
+                        % (users, needed, cpus, cpu_cap, cron, cpu_cap * per_worker))
     arithmetic.append('average worker memory = %s x %d + %s x %d = %s MiB'
                       % (_fmt(1 - profile['heavy_request_ratio']), light, _fmt(profile['heavy_request_ratio']),
                          profile['heavy_worker_memory_mb'], _fmt(average)))
@@ -204,8 +204,8 @@ def compute_tuning(host, profile):
                       % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
                          pool_weight(workers, cron, odoo_major), db_maxconn))
     arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent = %d; '
-                      'x %d app hosts = %d' % (workers, cron, db_maxconn, gevent_pool, per_host,
-                                                 profile['app_hosts'], total))
+                      'x %d app hosts = %d'
+                      % (workers, cron, db_maxconn, gevent_pool, per_host, profile['app_hosts'], total))
     max_connections = max(POSTGRESQL_MIN_MAX_CONNECTIONS,
                           total + SUPERUSER_RESERVED_CONNECTIONS + profile['db_extra_connections'])
     arithmetic.append('max_connections = max(%d, %d + %d superuser reserved + %d extra) = %d'
@@ -275,7 +275,7 @@ DEFAULT_PROFILE = dict(
 
 def odoo_major_version(version):
     """17 for '17.0', 'saas~17.2', 17 or '17'."""
-    text = str(version).split('~')[-1]
+    text = str(version).rsplit('~', maxsplit=1)[-1]
     head = text.split('.')[0]
     if not head.isdigit():
         raise TuningRefused('Cannot size Odoo: odoo_version %r is not a version such as 17.0' % (version,))
