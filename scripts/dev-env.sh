@@ -24,5 +24,7 @@ _odoo_hosting_dev_env() {
   export ANSIBLE_COLLECTIONS_PATH="$top/.ansible/collections"
   export ODOO_HOSTING_ROOT="$top"
 }
+# Sourced, `return` leaves; executed, `exit` does.
+# shellcheck disable=SC2317
 _odoo_hosting_dev_env || { echo "dev-env: could not prepare the environment" >&2; return 1 2>/dev/null || exit 1; }
 unset -f _odoo_hosting_dev_env

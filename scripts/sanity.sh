@@ -12,8 +12,11 @@ mkdir -p "$tree"
 # The files git would ship (tracked ones and untracked ones it does not
 # ignore), less the test-image and benchmark trees, which the collection does
 # not ship (galaxy.yml build_ignore) and which are not Ansible content.
-(cd "$top" && git ls-files -z --cached --others --exclude-standard -- . ':!images' ':!benchmarks') \
-  | (cd "$top" && xargs -0 -r cp --parents -t "$tree" 2>/dev/null || true)
+# (A tracked file deleted in the working tree is left out too.)
+cd "$top"
+git ls-files -z --cached --others --exclude-standard --deduplicate -- . ':!images' ':!benchmarks' \
+  | while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done \
+  | xargs -0 -r cp --parents -t "$tree"
 (cd "$tree" && git init -q && git add -A)
 
 # ansible-test installs each sanity test's own pinned requirements; keep them

@@ -8,7 +8,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
 default_scenarios="smoke"
 scenarios=${MOLECULE_SCENARIOS:-$default_scenarios}
