@@ -129,3 +129,63 @@ def redis_server():
     proc.terminate()
     proc.wait(timeout=30)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class RedisSentinelSetup:
+    """A Sentinel (``host``:``port``) watching ``master_name``: one master, one replica."""
+    host: str
+    port: int
+    master_name: str
+    servers: tuple  # ((host, port), ...) of the Redis servers, the first one master at start
+
+
+def _start_redis_process(binary, base, name, args):
+    port = _free_port()
+    workdir = os.path.join(base, name)
+    os.makedirs(workdir)
+    proc = subprocess.Popen([binary, *args, "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", workdir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_port(port, proc, "redis %s" % name)
+    return proc, port
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel():
+    """A Redis master, a replica and one Sentinel (quorum 1) on 127.0.0.1, for the session.
+
+    Tests may fail the master over (``SENTINEL FAILOVER``); ask the Sentinel
+    which server is master rather than assuming the first one still is.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _apt_install("redis-server")
+        binary = shutil.which("redis-server")
+    base = tempfile.mkdtemp(prefix="odoo-hosting-sentinel-")
+    procs = []
+    try:
+        no_disk = ["--save", "", "--appendonly", "no"]
+        proc, master_port = _start_redis_process(binary, base, "master", no_disk)
+        procs.append(proc)
+        proc, replica_port = _start_redis_process(
+            binary, base, "replica", no_disk + ["--replicaof", "127.0.0.1", str(master_port)])
+        procs.append(proc)
+        conf = os.path.join(base, "sentinel.conf")
+        with open(conf, "w") as handle:
+            handle.write("sentinel monitor odoo-sessions 127.0.0.1 %d 1\n"
+                         "sentinel down-after-milliseconds odoo-sessions 1000\n"
+                         "sentinel failover-timeout odoo-sessions 5000\n" % master_port)
+        sentinel_port = _free_port()
+        proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(sentinel_port),
+                                 "--bind", "127.0.0.1", "--dir", base],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        _wait_for_port(sentinel_port, proc, "redis sentinel")
+        yield RedisSentinelSetup("127.0.0.1", sentinel_port, "odoo-sessions",
+                                 (("127.0.0.1", master_port), ("127.0.0.1", replica_port)))
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,166 @@
+"""PostgreSQL access for the stand-in, with psycopg2 (as Odoo) or psycopg 3.
+
+The image has Debian's python3-psycopg2; the tests may run with psycopg 3.
+Both offer connect(), cursors with ``%s`` parameters and ``sql.Identifier``.
+"""
+
+import re
+
+try:  # pragma: no cover - which branch runs depends on the machine
+    import psycopg2 as driver
+    from psycopg2 import sql
+except ImportError:  # pragma: no cover
+    import psycopg as driver
+    from psycopg import sql
+
+Error = driver.Error
+DRIVER = driver.__name__
+
+# What `odoo -d DB -i base` creates: enough of the real schema for the role's
+# checks, plus the table behind the test write endpoint (CONTRACT.md).
+BASE_VERSION = "18.0.1.3"
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS ir_module_module (
+           id serial PRIMARY KEY,
+           name varchar NOT NULL UNIQUE,
+           state varchar NOT NULL,
+           latest_version varchar,
+           write_date timestamp without time zone DEFAULT (now() at time zone 'UTC'))""",
+    """CREATE TABLE IF NOT EXISTS ir_config_parameter (
+           id serial PRIMARY KEY,
+           key varchar NOT NULL UNIQUE,
+           value text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS standin_row (
+           id bigserial PRIMARY KEY,
+           note text NOT NULL DEFAULT '',
+           served_by text NOT NULL DEFAULT '',
+           create_date timestamp without time zone DEFAULT (now() at time zone 'UTC'))""",
+)
+
+_SYSTEM_DATABASES = ("postgres", "template0", "template1")
+
+
+class NotInitialized(Exception):
+    """The database exists but `-i base` has not been run on it."""
+
+
+def connect(config, dbname):
+    """An autocommit connection to ``dbname`` with the server's settings."""
+    conn = driver.connect(connect_timeout=5, **config.db_connect_kwargs(dbname))
+    conn.autocommit = True
+    return conn
+
+
+def _query(config, dbname, statement, params=()):
+    conn = connect(config, dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def server_answers(config):
+    """True when PostgreSQL accepts a connection and a query (`db_server_status`)."""
+    try:
+        return _query(config, "postgres", "SELECT 1") == [(1,)]
+    except Error:
+        return False
+
+
+def list_databases(config):
+    """Databases the configured user owns, as the real server lists them."""
+    rows = _query(config, "postgres", """
+        SELECT datname FROM pg_database
+         WHERE datdba = (SELECT usesysid FROM pg_user WHERE usename = current_user)
+           AND NOT datistemplate AND datallowconn AND datname <> ALL(%s)
+         ORDER BY datname""", (list(_SYSTEM_DATABASES),))
+    return [row[0] for row in rows]
+
+
+def filter_databases(names, dbfilter, host):
+    """Apply ``dbfilter`` (``%h`` = host name, ``%d`` = its first label) like Odoo."""
+    if not dbfilter:
+        return list(names)
+    hostname = (host or "").split(":")[0]
+    first = hostname.split(".")[0]
+    if first == "www" and "." in hostname:
+        first = hostname.split(".")[1]
+    pattern = dbfilter.replace("%h", re.escape(hostname)).replace("%d", re.escape(first))
+    return [name for name in names if re.match(pattern, name)]
+
+
+def database_exists(config, dbname):
+    return bool(_query(config, "postgres", "SELECT 1 FROM pg_database WHERE datname = %s",
+                       (dbname,)))
+
+
+def create_database(config, dbname):
+    """CREATE DATABASE from db_template, UTF8, as `-i` does for a missing database."""
+    conn = connect(config, "postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
+                sql.Identifier(dbname), sql.Identifier(config["db_template"])))
+    finally:
+        conn.close()
+
+
+def install_base(config, dbname, modules):
+    """Create the small schema and mark ``modules`` (always with base) installed."""
+    conn = connect(config, dbname)
+    try:
+        with conn.cursor() as cur:
+            for statement in SCHEMA:
+                cur.execute(statement)
+            for name in ["base"] + [m for m in modules if m != "base"]:
+                cur.execute("""
+                    INSERT INTO ir_module_module (name, state, latest_version)
+                    VALUES (%s, 'installed', %s)
+                    ON CONFLICT (name) DO UPDATE
+                       SET state = 'installed', latest_version = EXCLUDED.latest_version,
+                           write_date = now() at time zone 'UTC'""", (name, BASE_VERSION))
+            cur.execute("""
+                INSERT INTO ir_config_parameter (key, value)
+                VALUES ('database.uuid', md5(random()::text || clock_timestamp()::text))
+                ON CONFLICT (key) DO NOTHING""")
+    finally:
+        conn.close()
+
+
+def installed_modules(config, dbname):
+    try:
+        rows = _query(config, dbname,
+                      "SELECT name FROM ir_module_module WHERE state = 'installed' ORDER BY name")
+    except Error as exc:
+        if _table_missing(exc):
+            raise NotInitialized(dbname) from None
+        raise
+    return [row[0] for row in rows]
+
+
+def _table_missing(exc):
+    return getattr(exc, "pgcode", None) == "42P01" or getattr(exc, "sqlstate", None) == "42P01"
+
+
+def insert_row(config, dbname, note, served_by):
+    """Insert one row in standin_row and return its id (the test write endpoint)."""
+    try:
+        rows = _query(config, dbname,
+                      "INSERT INTO standin_row (note, served_by) VALUES (%s, %s) RETURNING id",
+                      (note, served_by))
+    except Error as exc:
+        if _table_missing(exc):
+            raise NotInitialized(dbname) from None
+        raise
+    return rows[0][0]
+
+
+def count_rows(config, dbname):
+    try:
+        return _query(config, dbname, "SELECT count(*) FROM standin_row")[0][0]
+    except Error as exc:
+        if _table_missing(exc):
+            raise NotInitialized(dbname) from None
+        raise

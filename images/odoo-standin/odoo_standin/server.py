@@ -1,0 +1,483 @@
+"""The stand-in's HTTP servers: the routes of CONTRACT.md on http_port and gevent_port."""
+
+import http.cookies
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from . import VERSION, db, websocket
+from .sessions import DEFAULT_EXPIRATION, new_sid
+
+_logger = logging.getLogger("odoo.http")
+_access = logging.getLogger("werkzeug")
+
+ADMIN_UID = 2
+ADMIN_LOGIN = "admin"
+LOGIN_FORM = """<!DOCTYPE html>
+<html><head><title>Odoo (stand-in)</title></head><body>
+<form class="oe_login_form" method="post" action="/web/login">
+{error}<input type="hidden" name="db" value="{db}"/>
+<label for="login">Email</label><input id="login" name="login" type="text" autofocus/>
+<label for="password">Password</label><input id="password" name="password" type="password"/>
+<input type="hidden" name="redirect" value="{redirect}"/>
+<button type="submit">Log in</button>
+</form></body></html>
+"""
+
+
+def _html_escape(text):
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def rpc_error(code, message, name, detail):
+    """The JSON-RPC error object the real server sends (HTTP status stays 200)."""
+    return {"code": code, "message": message,
+            "data": {"name": name, "message": detail, "arguments": [detail], "context": {}}}
+
+
+class App:
+    """State shared by both listeners: configuration, session store, open WebSockets."""
+
+    def __init__(self, config, store, served_by=None):
+        self.config = config
+        self.store = store
+        self.served_by = served_by or socket.gethostname()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._connections = set()
+
+    # -- bookkeeping for a graceful stop ------------------------------------
+    def enter(self):
+        with self._lock:
+            self._busy += 1
+
+    def leave(self):
+        with self._lock:
+            self._busy -= 1
+
+    @property
+    def busy(self):
+        with self._lock:
+            return self._busy
+
+    def track(self, conn):
+        with self._lock:
+            self._connections.add(conn)
+
+    def untrack(self, conn):
+        with self._lock:
+            self._connections.discard(conn)
+
+    def drop_connections(self):
+        """End idle keep-alive connections and WebSockets (with a close frame)."""
+        with self._lock:
+            connections = list(self._connections)
+        for handler in connections:
+            handler.abort()
+
+    def store_expiration(self):
+        return getattr(self.store, "expiration", DEFAULT_EXPIRATION)
+
+    # -- databases ------------------------------------------------------------
+    def databases(self, host):
+        names = db.list_databases(self.config)
+        return db.filter_databases(names, self.config["dbfilter"], host)
+
+    def monodb(self, host, requested=None):
+        """The database a request works on: asked for, db_name, or the only one listed."""
+        if requested:
+            return requested
+        if self.config["db_name"]:
+            return self.config["db_name"].split(",")[0].strip()
+        names = self.databases(host)
+        return names[0] if len(names) == 1 else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Werkzeug/3.0 Python"  # what the real server announces, roughly
+    timeout = 60
+
+    # -- connection lifecycle ---------------------------------------------------
+    def setup(self):
+        super().setup()
+        self._websocket = False
+        self.server.app.track(self)
+
+    def finish(self):
+        self.server.app.untrack(self)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def abort(self):
+        try:
+            if self._websocket:
+                self.wfile.write(websocket.encode_frame(
+                    websocket.OP_CLOSE, websocket.close_payload(websocket.CLOSE_GOING_AWAY)))
+                self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    @property
+    def app(self):
+        return self.server.app
+
+    def log_message(self, fmt, *args):
+        _access.info("%s - - %s", self.client_address_text(), fmt % args)
+
+    def client_address_text(self):
+        if self.app.config["proxy_mode"] and self.headers and self.headers.get("X-Forwarded-For"):
+            return self.headers["X-Forwarded-For"].split(",")[0].strip()
+        return self.client_address[0]
+
+    def request_host(self):
+        if self.app.config["proxy_mode"] and self.headers.get("X-Forwarded-Host"):
+            return self.headers["X-Forwarded-Host"].split(",")[0].strip()
+        return self.headers.get("Host", "")
+
+    # -- dispatch ---------------------------------------------------------------
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_HEAD(self):
+        self._dispatch("HEAD")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def _dispatch(self, method):
+        self.app.enter()
+        try:
+            url = urllib.parse.urlsplit(self.path)
+            self.query = urllib.parse.parse_qs(url.query)
+            route = ROUTES.get((method if method != "HEAD" else "GET", url.path))
+            if self.app.stopping.is_set():
+                self.close_connection = True
+            if route is None:
+                known = any(path == url.path for _, path in ROUTES)
+                self.send_text(405 if known else 404,
+                               "Method Not Allowed" if known else "Not Found")
+            else:
+                route(self)
+        except Exception:  # the real server answers 500 and logs the traceback
+            _logger.exception("Exception during request handling")
+            self.close_connection = True
+            try:
+                self.send_text(500, "Internal Server Error")
+            except OSError:
+                pass
+        finally:
+            self.app.leave()
+
+    # -- responses --------------------------------------------------------------
+    def send_body(self, status, body, content_type, headers=()):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_text(self, status, text, headers=()):
+        self.send_body(status, text + "\n", "text/plain; charset=utf-8", headers)
+
+    def send_json(self, status, payload, headers=()):
+        self.send_body(status, json.dumps(payload), "application/json; charset=utf-8", headers)
+
+    def redirect(self, location, headers=()):
+        self.send_body(303, "", "text/html; charset=utf-8",
+                       [("Location", location)] + list(headers))
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.app.config["limit_request"] * 1024:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def read_json(self):
+        try:
+            payload = json.loads(self.read_body() or b"{}")
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    # -- sessions ---------------------------------------------------------------
+    def session_id(self):
+        cookie = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+        morsel = cookie.get("session_id")
+        return morsel.value if morsel else None
+
+    def session(self):
+        sid = self.session_id()
+        data = self.app.store.get(sid) if sid else None
+        return sid, data
+
+    @staticmethod
+    def session_cookie(sid, max_age):
+        return ("Set-Cookie", "session_id=%s; Max-Age=%d; HttpOnly; Path=/; SameSite=Lax"
+                % (sid, max_age))
+
+
+def route(method, path):
+    def register(func):
+        ROUTES[(method, path)] = func
+        return func
+    return register
+
+
+ROUTES = {}
+
+
+@route("GET", "/web/health")
+def web_health(req):
+    """200 {"status": "pass"}; with ?db_server_status=1 the database is checked too."""
+    headers = [("Cache-Control", "no-store")]
+    if req.query.get("db_server_status", ["0"])[0].lower() in ("1", "true"):
+        if db.server_answers(req.app.config):
+            req.send_json(200, {"status": "pass", "db_server_status": True}, headers)
+        else:
+            req.send_json(500, {"status": "fail", "db_server_status": False}, headers)
+        return
+    req.send_json(200, {"status": "pass"}, headers)
+
+
+@route("GET", "/")
+def root(req):
+    req.redirect("/odoo" if req.session()[1] and req.session()[1].get("uid") else "/web/login")
+
+
+@route("GET", "/odoo")
+def odoo_home(req):
+    _sid, data = req.session()
+    if not data or not data.get("uid"):
+        req.redirect("/web/login?redirect=%2Fodoo")
+        return
+    req.send_body(200, "<!DOCTYPE html><html><body>Odoo stand-in: logged in as %s on %s"
+                  "</body></html>\n" % (_html_escape(data["login"]), _html_escape(data["db"])),
+                  "text/html; charset=utf-8")
+
+
+@route("GET", "/web/login")
+def web_login_form(req, error=""):
+    redirect = req.query.get("redirect", ["/odoo"])[0]
+    db_name = req.query.get("db", [""])[0]
+    body = LOGIN_FORM.format(error=error, db=_html_escape(db_name),
+                             redirect=_html_escape(redirect))
+    req.send_body(200, body, "text/html; charset=utf-8", [("Cache-Control", "no-store")])
+
+
+@route("POST", "/web/login")
+def web_login(req):
+    form = urllib.parse.parse_qs(req.read_body().decode("utf-8", "replace"))
+    login = form.get("login", [""])[0]
+    password = form.get("password", [""])[0]
+    if login != ADMIN_LOGIN or password != req.app.config["admin_passwd"]:
+        req.query = {}
+        web_login_form(req, error='<p class="alert alert-danger">Wrong login/password</p>')
+        return
+    db_name = form.get("db", [""])[0] or (req.app.config["db_name"] or "").split(",")[0] or None
+    sid = new_sid()
+    req.app.store.save(sid, {"uid": ADMIN_UID, "login": login, "db": db_name,
+                             "login_time": int(time.time()), "context": {"lang": "en_US"}})
+    old_sid = req.session_id()
+    if old_sid:
+        req.app.store.delete(old_sid)  # a new id at login, as the real server rotates it
+    target = form.get("redirect", ["/odoo"])[0] or "/odoo"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/odoo"
+    req.redirect(target, [req.session_cookie(sid, req.app.store_expiration())])
+
+
+@route("GET", "/web/session/logout")
+def web_logout(req):
+    sid = req.session_id()
+    if sid:
+        req.app.store.delete(sid)
+    req.redirect("/web/login", [req.session_cookie("", 0)])
+
+
+def _jsonrpc(req, handler):
+    payload = req.read_json()
+    if payload is None:
+        req.send_json(400, {"jsonrpc": "2.0", "id": None,
+                            "error": rpc_error(200, "Odoo Server Error", "werkzeug.exceptions.BadRequest",
+                                               "Invalid JSON data")})
+        return
+    result, error = handler(payload.get("params") or {})
+    answer = {"jsonrpc": "2.0", "id": payload.get("id")}
+    answer.update({"error": error} if error else {"result": result})
+    req.send_json(200, answer)
+
+
+@route("POST", "/web/session/get_session_info")
+def web_session_info(req):
+    def handler(_params):
+        _sid, data = req.session()
+        if not data or not data.get("uid"):
+            return None, rpc_error(100, "Odoo Session Expired", "odoo.http.SessionExpiredException",
+                                   "Session expired")
+        return {"uid": data["uid"], "username": data["login"], "db": data["db"],
+                "server_version": VERSION, "served_by": req.app.served_by}, None
+    _jsonrpc(req, handler)
+
+
+@route("POST", "/web/database/list")
+def web_database_list(req):
+    def handler(_params):
+        if not req.app.config["list_db"]:
+            return None, rpc_error(200, "Odoo Server Error", "odoo.exceptions.AccessDenied",
+                                   "Access Denied")
+        return req.app.databases(req.request_host()), None
+    _jsonrpc(req, handler)
+
+
+def _websocket(req):
+    try:
+        key = websocket.check_handshake(req.headers)
+    except websocket.HandshakeError as exc:
+        req.close_connection = True
+        req.send_text(400, "Bad Request: %s" % exc)
+        return
+    if not req.server.evented and req.app.config["workers"] > 0:
+        req.close_connection = True
+        req.send_text(400, "Bad Request: in multi-worker mode the WebSocket is served on the "
+                           "gevent port (%s)" % req.app.config["gevent_port"])
+        return
+    req.send_response(101, "Switching Protocols")
+    req.send_header("Upgrade", "websocket")
+    req.send_header("Connection", "Upgrade")
+    req.send_header("Sec-WebSocket-Accept", websocket.accept_key(key))
+    req.end_headers()
+    req.wfile.flush()
+    req._websocket = True
+    req.close_connection = True
+    req.app.leave()  # an open WebSocket is not a request in flight
+    try:
+        while not req.app.stopping.is_set():
+            opcode, payload = websocket.read_frame(req.rfile)
+            if opcode == websocket.OP_PING:
+                req.wfile.write(websocket.encode_frame(websocket.OP_PONG, payload))
+            elif opcode == websocket.OP_CLOSE:
+                req.wfile.write(websocket.encode_frame(websocket.OP_CLOSE, payload[:2]))
+                break
+            req.wfile.flush()
+    except (EOFError, OSError, ValueError):
+        pass
+    finally:
+        req.app.enter()
+
+
+ROUTES[("GET", "/websocket")] = _websocket
+
+
+def _rows_db(req, requested):
+    dbname = req.app.monodb(req.request_host(), requested)
+    if not dbname:
+        req.send_json(400, {"error": "no database selected: pass db, set db_name, or make "
+                                     "dbfilter match one database"})
+    return dbname
+
+
+@route("POST", "/standin/rows")
+def standin_insert(req):
+    """Test write endpoint: insert one row in standin_row, answer its id."""
+    payload = req.read_json() or {}
+    dbname = _rows_db(req, payload.get("db") or req.query.get("db", [None])[0])
+    if not dbname:
+        return
+    try:
+        row_id = db.insert_row(req.app.config, dbname, str(payload.get("note", "")),
+                               req.app.served_by)
+    except db.NotInitialized:
+        req.send_json(409, {"error": "database %s is not initialized: run "
+                                     "odoo -d %s -i base --stop-after-init" % (dbname, dbname)})
+        return
+    except db.Error as exc:
+        _logger.error("Cannot insert a row in %s: %s", dbname, exc)
+        req.send_json(503, {"error": "database unavailable: %s" % str(exc).strip()})
+        return
+    req.send_json(200, {"id": row_id, "db": dbname, "served_by": req.app.served_by})
+
+
+@route("GET", "/standin/rows")
+def standin_count(req):
+    """Count the rows of standin_row."""
+    dbname = _rows_db(req, req.query.get("db", [None])[0])
+    if not dbname:
+        return
+    try:
+        count = db.count_rows(req.app.config, dbname)
+    except db.NotInitialized:
+        req.send_json(409, {"error": "database %s is not initialized" % dbname})
+        return
+    except db.Error as exc:
+        req.send_json(503, {"error": "database unavailable: %s" % str(exc).strip()})
+        return
+    req.send_json(200, {"count": count, "db": dbname})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, address, app, evented):
+        self.app = app
+        self.evented = evented
+        super().__init__(address, Handler)
+
+
+class Service:
+    """Both listeners of one server process, started and stopped together."""
+
+    def __init__(self, app, grace=8.0):
+        self.app = app
+        self.grace = grace
+        config = app.config
+        interface = config["http_interface"] or "0.0.0.0"
+        self.servers = []
+        if config["http_enable"]:
+            self.servers.append(Server((interface, config["http_port"]), app, evented=False))
+            self.servers.append(Server((interface, config["gevent_port"]), app, evented=True))
+        self.threads = []
+
+    @property
+    def ports(self):
+        return [server.server_address[1] for server in self.servers]
+
+    def start(self):
+        for server in self.servers:
+            thread = threading.Thread(target=server.serve_forever, name="odoo.http.%s"
+                                      % server.server_address[1], daemon=True)
+            thread.start()
+            self.threads.append(thread)
+            _logger.info("HTTP service (werkzeug) running on %s:%s%s",
+                         *server.server_address, " (gevent port)" if server.evented else "")
+
+    def stop(self):
+        """Stop accepting, let requests in flight finish (up to grace), close the rest."""
+        self.app.stopping.set()
+        for server in self.servers:
+            server.shutdown()
+        deadline = time.monotonic() + self.grace
+        while self.app.busy > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.app.drop_connections()
+        for server in self.servers:
+            server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=self.grace)
