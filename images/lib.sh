@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the images/*/build.sh scripts (sourced, not run).
 #
 # An image is rebuilt only when its recipe changes: each build script hashes
