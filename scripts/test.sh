@@ -30,6 +30,7 @@ stage_images() { images/build-all.sh; }
 stage_lint() {
   yamllint --strict . &&
     ansible-lint --offline &&
+    antsibull-changelog lint &&
     scripts/build-collection.sh "$top/.cache/dist" >/dev/null
 }
 stage_unit() { run_pytest tests/unit; }
