@@ -373,14 +373,17 @@ class TenantDatabase(object):
 
     # -- absent --------------------------------------------------------------
 
-    def backup(self, path):
-        """pg_dump the database to ``path`` (written under a temporary name, then renamed)."""
+    def check_backup_target(self, path):
+        """Refuse an existing file or a missing directory, in check mode too."""
         if os.path.exists(path):
             self.module.fail_json(msg='Cannot back up database %s to %s: the file exists' % (self.name, path))
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             self.module.fail_json(msg='Cannot back up database %s to %s: directory %s does not exist'
                                       % (self.name, path, directory))
+
+    def backup(self, path):
+        """pg_dump the database to ``path`` (written under a temporary name, then renamed)."""
         versioned = sorted(glob.glob('/usr/lib/postgresql/*/bin'),
                            key=lambda d: int(d.split('/')[-2]) if d.split('/')[-2].isdigit() else 0, reverse=True)
         pg_dump = self.module.get_bin_path('pg_dump', required=True, opt_dirs=versioned)
@@ -406,6 +409,7 @@ class TenantDatabase(object):
         if before is not None:
             if params['backup_to']:
                 backup = params['backup_to']
+                self.check_backup_target(backup)
                 if not self.module.check_mode:
                     self.backup(backup)
             self.run(tenant_db.drop_database(self.name, self.server_version_num),

@@ -231,8 +231,13 @@ def test_backup_refuses_to_overwrite(postgres_server, tenant, tmp_path):
     assert not run_module(postgres_server, present_args(tenant)).get("failed")
     dump = tmp_path / "existing.dump"
     dump.write_text("keep me")
-    result = run_module(postgres_server, dict(name=tenant["name"], state="absent", force=True, backup_to=str(dump)))
+    absent = dict(name=tenant["name"], state="absent", force=True, backup_to=str(dump))
+    checked = run_module(postgres_server, absent, check=True)
+    assert checked.get("failed") and "the file exists" in checked["msg"]
+    result = run_module(postgres_server, absent)
     assert result.get("failed") and "the file exists" in result["msg"]
+    missing_dir = run_module(postgres_server, dict(absent, backup_to=str(dump.parent / "nowhere" / "x.dump")))
+    assert missing_dir.get("failed") and "does not exist" in missing_dir["msg"]
     assert dump.read_text() == "keep me"
     assert database(postgres_server, tenant["name"]) is not None
 
