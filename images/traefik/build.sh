@@ -88,7 +88,8 @@ case "$builder" in
         pkg=$(apt-cache search --names-only "^golang-1\.[0-9]+-go$" | cut -d" " -f1 | sort -V | tail -n1)
         echo "build.sh: installing $pkg in the builder container"
         apt-get install -y -qq -t "${VERSION_CODENAME}-backports" "$pkg" git >/dev/null
-        PATH="/usr/lib/${pkg%-go}/bin:$PATH" /recipe/go-build.sh "$0" /out
+        version=${pkg#golang-}
+        PATH="/usr/lib/go-${version%-go}/bin:$PATH" /recipe/go-build.sh "$0" /out
       ' "$traefik_version"
     ;;
   *) echo "build.sh: TRAEFIK_BUILDER must be host or container, not '$builder'" >&2; exit 2 ;;
