@@ -289,7 +289,16 @@ def test_standin_stops_gracefully_on_sigterm(client):
 def image_test_role(postgres_server):
     import psycopg
     from psycopg import sql
-    with psycopg.connect(postgres_server.dsn(), autocommit=True) as conn:
+    deadline = time.monotonic() + 60
+    while True:  # the fixture returns when the port listens, maybe before start-up ends
+        try:
+            conn = psycopg.connect(postgres_server.dsn(), autocommit=True)
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    with conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS image_test_tenant"))
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ODOO_ROLE)))
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(

@@ -4,50 +4,25 @@ The stand-in is plain Python run from its source tree; PostgreSQL and Redis
 are the real loopback servers of tests/services.py.
 """
 
-import os
-import socket
-import sys
-import urllib.parse
-
 import pytest
 
-_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                       "images", "odoo-standin")
-STANDIN_SOURCE = os.path.normpath(_SOURCE)
-if STANDIN_SOURCE not in sys.path:
-    sys.path.insert(0, STANDIN_SOURCE)
+from standin_helpers import (ADMIN_PASSWD, ODOO_PASSWORD, ODOO_ROLE, free_port,
+                             superuser_connection, write_rc)
 
-from odoo_standin import config as standin_config  # noqa: E402
+from odoo_standin import config as standin_config  # noqa: E402  (path set by standin_helpers)
 from odoo_standin.server import App, Service  # noqa: E402
 from odoo_standin.sessions import FileSessionStore  # noqa: E402
-
-ODOO_ROLE = "odoo_standin_test"
-ODOO_PASSWORD = "test-only-odoo-password"
-ADMIN_PASSWD = "test-only-admin-passwd"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def odoo_role(postgres_server):
     """A login role with CREATEDB, as the odoo role gives the application."""
-    import psycopg
     from psycopg import sql
-    with psycopg.connect(postgres_server.dsn(), autocommit=True) as conn:
+    with superuser_connection(postgres_server) as conn:
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ODOO_ROLE)))
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
             sql.Identifier(ODOO_ROLE), sql.Literal(ODOO_PASSWORD)))
     return postgres_server
-
-
-def write_rc(path, **options):
-    lines = ["[options]"] + ["%s = %s" % item for item in options.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
 
 
 @pytest.fixture
@@ -91,9 +66,3 @@ def serve():
     yield start
     for service in services:
         service.stop()
-
-
-def dbname_for(request):
-    """A database name unique to the test, valid as an identifier."""
-    name = "standin_" + urllib.parse.quote(request.node.name, safe="").lower()
-    return "".join(c if c.isalnum() else "_" for c in name)[:60]

@@ -12,7 +12,7 @@ import pytest
 
 from odoo_standin import db
 
-from conftest import ODOO_PASSWORD, ODOO_ROLE, STANDIN_SOURCE, dbname_for, free_port, write_rc
+from standin_helpers import ODOO_PASSWORD, ODOO_ROLE, STANDIN_SOURCE, dbname_for, free_port, write_rc
 
 
 def odoo(args, env_extra=None, **popen):

@@ -5,7 +5,7 @@ import pytest
 from odoo_standin import config as standin_config
 from odoo_standin.config import ConfigError, check, parse
 
-from conftest import write_rc
+from standin_helpers import write_rc
 
 
 def test_defaults_match_the_official_ports_and_paths(tmp_path):

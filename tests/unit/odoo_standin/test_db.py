@@ -5,7 +5,7 @@ import pytest
 from odoo_standin import db
 from odoo_standin.cli import initialize
 
-from conftest import dbname_for
+from standin_helpers import dbname_for
 
 
 def test_init_creates_the_database_and_installs_base(make_config, request):
@@ -66,7 +66,7 @@ def test_dbfilter_like_the_real_server(dbfilter, host, expected):
 
 
 def test_server_answers_is_false_when_nothing_listens(make_config):
-    from conftest import free_port
+    from standin_helpers import free_port
     config = make_config(db_port=free_port())
     assert db.server_answers(config) is False
     assert db.server_answers(make_config()) is True
