@@ -50,6 +50,17 @@ def _wait_for_port(port, proc, what, timeout=30.0):
     pytest.fail("%s did not listen on 127.0.0.1:%s within %ss" % (what, port, timeout))
 
 
+def _wait_until(ready, proc, what, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("%s: the server exited with %s" % (what, proc.returncode))
+        if ready():
+            return
+        time.sleep(0.1)
+    pytest.fail("timed out after %ss waiting for %s" % (timeout, what))
+
+
 def _pg_bindir():
     dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
                   key=lambda p: int(p.split("/")[4]))
@@ -106,6 +117,11 @@ def postgres_server():
                                       "-c", "fsync=off"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_port(port, proc, "postgres")
+    # The port opens before the server accepts logins ("the database system is
+    # starting up"); pg_isready answers 0 only once it does.
+    _wait_until(lambda: subprocess.run([os.path.join(bindir, "pg_isready"), "-q", "-h", "127.0.0.1",
+                                        "-p", str(port)], check=False).returncode == 0,
+                proc, "postgres to accept connections")
     yield PostgresServer("127.0.0.1", port, PG_SUPERUSER, PG_SUPERUSER_PASSWORD, bindir)
     proc.terminate()
     proc.wait(timeout=30)

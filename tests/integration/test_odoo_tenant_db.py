@@ -41,7 +41,7 @@ def run_module(server, args, check=False, diff=False, python=sys.executable, log
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -342,7 +342,7 @@ def _python_without_psycopg():
     if not os.path.exists(candidate):
         return None
     for driver in ("psycopg", "psycopg2"):
-        if subprocess.run([candidate, "-c", "import " + driver], capture_output=True).returncode == 0:
+        if subprocess.run([candidate, "-c", "import " + driver], capture_output=True, check=False).returncode == 0:
             return None
     return candidate
 
