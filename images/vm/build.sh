@@ -10,6 +10,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=images/lib.sh
+. "$here/../lib.sh"
 suite=${1:?usage: $0 bookworm|trixie}
 case "$suite" in
   bookworm) tag=debian12 ;;
@@ -30,15 +32,11 @@ flock 9
 recipe_hash=$(
   {
     printf '%s\n' "$suite" "$mirror" "$packages"
-    cat "$here/build.sh" "$here/Dockerfile" "$ca_bundle"
+    cat "$here/../lib.sh" "$here/build.sh" "$here/Dockerfile" "$ca_bundle"
     (cd "$here/files" && find . -type f | LC_ALL=C sort | xargs cat)
-  } | sha256sum | cut -c1-16
+  } | recipe_hash
 )
-current=$(docker image inspect --format '{{ index .Config.Labels "org.sysgenpro.recipe-hash" }}' "$image" 2>/dev/null || true)
-if [ "$current" = "$recipe_hash" ]; then
-  echo "build.sh: $image is up to date (recipe $recipe_hash), skipping"
-  exit 0
-fi
+image_up_to_date "$image" "$recipe_hash" && exit 0
 
 command -v debootstrap >/dev/null || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -84,7 +82,7 @@ readonly rootfs_image="localhost/odoo-hosting-vm-rootfs:${tag}"
 tar -C "$rootfs" -c . | docker import - "$rootfs_image" >/dev/null
 DOCKER_BUILDKIT=0 docker build --quiet --tag "$image" \
   --build-arg "ROOTFS=$rootfs_image" \
-  --label "org.sysgenpro.recipe-hash=$recipe_hash" \
+  --label "$RECIPE_LABEL=$recipe_hash" \
   --label "org.opencontainers.image.title=odoo-hosting-vm-$tag" \
   - <"$here/Dockerfile" >/dev/null
 docker image rm "$rootfs_image" >/dev/null
