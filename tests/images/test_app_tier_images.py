@@ -220,10 +220,12 @@ def test_standin_image_reports_its_version_and_runs_as_odoo(client):
 def test_traefik_routes_health_over_tls_to_the_standin(app_tier, certificate):
     port, _containers = app_tier
     _cert_dir, cafile = certificate
-    status, headers, body = _wait_for(
-        lambda: (lambda r: r if r[0] == 200 else None)(
-            _https(port, cafile, "GET", "/web/health")),
-        "Traefik to route /web/health to the stand-in")
+
+    def routed():
+        response = _https(port, cafile, "GET", "/web/health")
+        return response if response[0] == 200 else None
+
+    status, headers, body = _wait_for(routed, "Traefik to route /web/health to the stand-in")
     assert json.loads(body) == {"status": "pass"}
     assert headers["Cache-Control"] == "no-store"
 

@@ -24,7 +24,7 @@ def odoo(args, env_extra=None, **popen):
 
 def run(args, env_extra=None):
     cmd, env = odoo(args, env_extra)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_sigterm_stops_gracefully(rc, tmp_path):
                 time.sleep(0.1)
         assert (status, json.loads(body)) == (200, {"status": "pass"})
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=15)
+        output, _errors = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()

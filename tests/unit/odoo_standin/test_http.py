@@ -42,7 +42,7 @@ def jsonrpc(port, path, params=None, cookie=None, host=None):
 def login(port, password=ADMIN_PASSWD, db=""):
     form = urllib.parse.urlencode({"login": "admin", "password": password, "db": db})
     return http_call(port, "POST", "/web/login", form,
-                   {"Content-Type": "application/x-www-form-urlencoded"})
+                     {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def session_cookie(headers):
@@ -106,8 +106,8 @@ def test_session_info_without_a_session_is_expired(standin):
 
 def test_logout_ends_the_session(standin):
     sid = session_cookie(login(standin.http_port)[1])
-    status, headers, _ = http_call(standin.http_port, "GET", "/web/session/logout",
-                                 headers={"Cookie": "session_id=%s" % sid})
+    status, headers, _body = http_call(standin.http_port, "GET", "/web/session/logout",
+                                       headers={"Cookie": "session_id=%s" % sid})
     assert (status, headers["Location"]) == (303, "/web/login")
     answer = jsonrpc(standin.http_port, "/web/session/get_session_info", cookie=sid)
     assert "error" in answer
@@ -218,8 +218,8 @@ def test_write_endpoint_inserts_rows_and_counts_them(make_config, serve, request
     ids = []
     for i in range(3):
         status, _h, raw = http_call(standin.http_port, "POST", "/standin/rows",
-                                  json.dumps({"note": "n%d" % i}),
-                                  {"Content-Type": "application/json"})
+                                    json.dumps({"note": "n%d" % i}),
+                                    {"Content-Type": "application/json"})
         assert status == 200
         answer = json.loads(raw)
         assert (answer["db"], answer["served_by"]) == (name, "app-test")
