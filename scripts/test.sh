@@ -10,7 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-default_scenarios="smoke redis"
+default_scenarios="smoke redis db app"
 scenarios=${MOLECULE_SCENARIOS:-$default_scenarios}
 logs="$top/.cache/logs"
 mkdir -p "$logs"
