@@ -22,7 +22,7 @@ PG_SUPERUSER = "postgres"
 PG_SUPERUSER_PASSWORD = "test-only-superuser-password"
 
 
-def _free_port():
+def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -110,7 +110,7 @@ def postgres_server():
                              "--pwfile", pwfile, "--auth=scram-sha-256", "--encoding=UTF8",
                              "--locale=C.UTF-8", "--data-checksums"],
                    check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(run_as + [os.path.join(bindir, "postgres"), "-D", datadir,
                                       "-p", str(port), "-c", "listen_addresses=127.0.0.1",
                                       "-c", "unix_socket_directories=" + base,
@@ -136,7 +136,7 @@ def redis_server():
         _apt_install("redis-server")
         binary = shutil.which("redis-server")
     base = tempfile.mkdtemp(prefix="odoo-hosting-redis-")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", base,
                              "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -157,7 +157,7 @@ class RedisSentinelSetup:
 
 
 def _start_redis_process(binary, base, name, args):
-    port = _free_port()
+    port = free_port()
     workdir = os.path.join(base, name)
     os.makedirs(workdir)
     proc = subprocess.Popen([binary, *args, "--port", str(port), "--bind", "127.0.0.1",
@@ -192,7 +192,7 @@ def redis_sentinel():
             handle.write("sentinel monitor odoo-sessions 127.0.0.1 %d 1\n"
                          "sentinel down-after-milliseconds odoo-sessions 1000\n"
                          "sentinel failover-timeout odoo-sessions 5000\n" % master_port)
-        sentinel_port = _free_port()
+        sentinel_port = free_port()
         proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(sentinel_port),
                                  "--bind", "127.0.0.1", "--dir", base],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,7 +6,8 @@ are the real loopback servers of tests/services.py.
 
 import pytest
 
-from standin_helpers import (ADMIN_PASSWD, ODOO_PASSWORD, ODOO_ROLE, free_port,
+from services import free_port
+from standin_helpers import (ADMIN_PASSWD, ODOO_PASSWORD, ODOO_ROLE,
                              superuser_connection, write_rc)
 
 from odoo_standin import config as standin_config  # noqa: E402  (path set by standin_helpers)

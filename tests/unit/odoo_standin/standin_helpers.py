@@ -5,7 +5,6 @@ Importing this module puts images/odoo-standin on sys.path, so that
 """
 
 import os
-import socket
 import sys
 import time
 import urllib.parse
@@ -18,12 +17,6 @@ if STANDIN_SOURCE not in sys.path:
 ODOO_ROLE = "odoo_standin_test"
 ODOO_PASSWORD = "test-only-odoo-password"
 ADMIN_PASSWD = "test-only-admin-passwd"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_rc(path, **options):

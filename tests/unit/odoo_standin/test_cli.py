@@ -12,7 +12,8 @@ import pytest
 
 from odoo_standin import db
 
-from standin_helpers import ODOO_PASSWORD, ODOO_ROLE, STANDIN_SOURCE, dbname_for, free_port, write_rc
+from services import free_port
+from standin_helpers import ODOO_PASSWORD, ODOO_ROLE, STANDIN_SOURCE, dbname_for, write_rc
 
 
 def odoo(args, env_extra=None, **popen):

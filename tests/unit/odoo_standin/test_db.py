@@ -66,7 +66,7 @@ def test_dbfilter_like_the_real_server(dbfilter, host, expected):
 
 
 def test_server_answers_is_false_when_nothing_listens(make_config):
-    from standin_helpers import free_port
+    from services import free_port
     config = make_config(db_port=free_port())
     assert db.server_answers(config) is False
     assert db.server_answers(make_config()) is True

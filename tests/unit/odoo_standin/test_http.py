@@ -66,7 +66,7 @@ def test_health_answers_pass_and_is_not_cached(standin):
 def test_health_with_db_server_status_checks_the_database(standin, make_config, serve):
     status, _h, body = http_call(standin.http_port, "GET", "/web/health?db_server_status=1")
     assert (status, json.loads(body)) == (200, {"status": "pass", "db_server_status": True})
-    from standin_helpers import free_port
+    from services import free_port
     broken = serve(make_config(db_port=free_port()))
     status, _h, body = http_call(broken.http_port, "GET", "/web/health?db_server_status=1")
     assert (status, json.loads(body)["status"]) == (500, "fail")
@@ -240,7 +240,7 @@ def test_write_endpoint_on_a_database_without_base(make_config, serve, request):
 
 
 def test_write_endpoint_when_the_database_is_down(make_config, serve):
-    from standin_helpers import free_port
+    from services import free_port
     standin = serve(make_config(["-d", "anything"], db_port=free_port()))
     status, _h, raw = http_call(standin.http_port, "POST", "/standin/rows", "{}")
     assert status == 503 and b"database unavailable" in raw
