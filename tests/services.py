@@ -205,3 +205,85 @@ def redis_sentinel():
             proc.terminate()
             proc.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+# Logins of redis_acl_sentinel: test-only values, never reuse them anywhere.
+REDIS_ACL_ADMIN = ("admin", "test-only-redis-admin-password")
+REDIS_ACL_APP = ("odoo", "test-only-redis-app-password")
+REDIS_ACL_SENTINEL = ("sentinel", "test-only-redis-sentinel-password")
+
+
+@dataclass(frozen=True)
+class RedisAclSentinelSetup:
+    """One Redis server and one Sentinel that both refuse the default user.
+
+    As roles/redis sets them up: ACL users ``admin`` (every command), ``odoo``
+    (keys ``session:*`` on the server; on the Sentinel only the commands that
+    ask for the master) and ``sentinel`` (Sentinel's own login to the server).
+    Each login is a (user, password) pair.
+    """
+    host: str
+    port: int  # the Redis server
+    sentinel_port: int
+    master_name: str
+    admin: tuple
+    app: tuple
+
+
+def _acl_line(user, password, rules):
+    return "user %s on >%s %s\n" % (user, password, rules)
+
+
+@pytest.fixture(scope="session")
+def redis_acl_sentinel():
+    """A Redis server and a Sentinel with ACL users and no default user, on 127.0.0.1."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _apt_install("redis-server")
+        binary = shutil.which("redis-server")
+    base = tempfile.mkdtemp(prefix="odoo-hosting-acl-sentinel-")
+    procs = []
+    try:
+        server_acl = os.path.join(base, "users.acl")
+        with open(server_acl, "w") as handle:
+            handle.write("user default off resetpass resetkeys resetchannels -@all\n")
+            handle.write(_acl_line(*REDIS_ACL_ADMIN, "~* &* +@all"))
+            handle.write(_acl_line(*REDIS_ACL_APP, "resetkeys ~session:* resetchannels -@all "
+                                   "+@read +@write +@transaction +@connection -@dangerous"))
+            handle.write(_acl_line(*REDIS_ACL_SENTINEL, "resetchannels &__sentinel__:* -@all "
+                                   "+multi +exec +slaveof +ping +subscribe +publish +info "
+                                   "+role +config|rewrite +client|setname +client|kill "
+                                   "+script|kill"))
+        proc, port = _start_redis_process(binary, base, "server",
+                                          ["--save", "", "--appendonly", "no",
+                                           "--aclfile", server_acl])
+        procs.append(proc)
+        sentinel_acl = os.path.join(base, "sentinel-users.acl")
+        with open(sentinel_acl, "w") as handle:
+            handle.write("user default off resetpass resetkeys resetchannels -@all\n")
+            handle.write(_acl_line(*REDIS_ACL_ADMIN, "~* &* +@all"))
+            handle.write(_acl_line(*REDIS_ACL_SENTINEL, "~* &* +@all"))
+            handle.write(_acl_line(*REDIS_ACL_APP, "resetkeys resetchannels -@all +auth +hello "
+                                   "+ping +client|setname +client|getname "
+                                   "+sentinel|get-master-addr-by-name +sentinel|master "
+                                   "+sentinel|masters +sentinel|replicas +sentinel|sentinels"))
+        conf = os.path.join(base, "sentinel.conf")
+        with open(conf, "w") as handle:
+            handle.write("aclfile %s\n"
+                         "sentinel monitor odoo-sessions 127.0.0.1 %d 1\n"
+                         "sentinel auth-user odoo-sessions %s\n"
+                         "sentinel auth-pass odoo-sessions %s\n"
+                         % (sentinel_acl, port, *REDIS_ACL_SENTINEL))
+        sentinel_port = free_port()
+        proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(sentinel_port),
+                                 "--bind", "127.0.0.1", "--dir", base],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        _wait_for_port(sentinel_port, proc, "redis sentinel with ACL users")
+        yield RedisAclSentinelSetup("127.0.0.1", port, sentinel_port, "odoo-sessions",
+                                    REDIS_ACL_ADMIN, REDIS_ACL_APP)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,7 +1,10 @@
 """HTTP session stores: files under data_dir, or Redis as the session_redis addon.
 
 Redis is used when ODOO_SESSION_REDIS is 1/true, configured by the addon's
-environment variables (CONTRACT.md lists them). With a Sentinel host, the
+environment variables (CONTRACT.md lists them), plus this project's
+extension: an ACL user name for the Redis servers and a user name and
+password for the Sentinel, which the public addon does not read. With a
+Sentinel host, the
 store asks the Sentinel for the master of ODOO_SESSION_REDIS_SENTINEL_MASTER_NAME
 before each session operation and connects to the new one when the answer
 changes, so that no session is written to a master that is being demoted; a
@@ -143,7 +146,13 @@ def redis_store_from_env(environ):
     import redis  # Debian's python3-redis in the image
 
     env = environ.get
+    # Redis 6 ACLs: AUTH <username> <password>; without a user name the
+    # password is the default user's (AUTH <password>), as in the addon.
+    username = env("ODOO_SESSION_REDIS_USERNAME") or None
     password = env("ODOO_SESSION_REDIS_PASSWORD") or None
+    if username and not password:
+        raise ValueError("ODOO_SESSION_REDIS_PASSWORD must be defined "
+                         "when ODOO_SESSION_REDIS_USERNAME is set")
     master_lookup = client_for = None
     sentinel_host = env("ODOO_SESSION_REDIS_SENTINEL_HOST")
     if sentinel_host:
@@ -152,8 +161,17 @@ def redis_store_from_env(environ):
             raise ValueError("ODOO_SESSION_REDIS_SENTINEL_MASTER_NAME must be defined "
                              "when ODOO_SESSION_REDIS_SENTINEL_HOST is set")
         sentinel_port = int(env("ODOO_SESSION_REDIS_SENTINEL_PORT") or 26379)
-        sentinel = redis.Redis(host=sentinel_host, port=sentinel_port, socket_timeout=5,
-                               socket_connect_timeout=5, decode_responses=True)
+        # The Sentinel's own login (Sentinel with requirepass or ACL users),
+        # separate from the servers'.
+        sentinel_username = env("ODOO_SESSION_REDIS_SENTINEL_USERNAME") or None
+        sentinel_password = env("ODOO_SESSION_REDIS_SENTINEL_PASSWORD") or None
+        if sentinel_username and not sentinel_password:
+            raise ValueError("ODOO_SESSION_REDIS_SENTINEL_PASSWORD must be defined "
+                             "when ODOO_SESSION_REDIS_SENTINEL_USERNAME is set")
+        sentinel = redis.Redis(host=sentinel_host, port=sentinel_port,
+                               username=sentinel_username, password=sentinel_password,
+                               socket_timeout=5, socket_connect_timeout=5,
+                               decode_responses=True)
 
         def master_lookup():
             # The address Sentinel gives out as soon as the promoted replica
@@ -165,20 +183,22 @@ def redis_store_from_env(environ):
             return address[0], int(address[1])
 
         def client_for(address):
-            return redis.Redis(host=address[0], port=address[1], password=password,
-                               socket_timeout=5, socket_connect_timeout=5)
+            return redis.Redis(host=address[0], port=address[1], username=username,
+                               password=password, socket_timeout=5, socket_connect_timeout=5)
 
         client = None
         description = "redis master %r via sentinel %s:%s" % (master_name, sentinel_host,
                                                                 sentinel_port)
     elif env("ODOO_SESSION_REDIS_URL"):
-        client = redis.from_url(env("ODOO_SESSION_REDIS_URL"), socket_timeout=5)
+        # Credentials in the URL (redis://user:password@host) win over these.
+        client = redis.from_url(env("ODOO_SESSION_REDIS_URL"), username=username,
+                                password=password, socket_timeout=5)
         description = "redis at ODOO_SESSION_REDIS_URL"
     else:
         host = env("ODOO_SESSION_REDIS_HOST") or "localhost"
         port = int(env("ODOO_SESSION_REDIS_PORT") or 6379)
-        client = redis.Redis(host=host, port=port, password=password, socket_timeout=5,
-                             socket_connect_timeout=5)
+        client = redis.Redis(host=host, port=port, username=username, password=password,
+                             socket_timeout=5, socket_connect_timeout=5)
         description = "redis at %s:%s" % (host, port)
     prefix = env("ODOO_SESSION_REDIS_PREFIX") or None
     if prefix:

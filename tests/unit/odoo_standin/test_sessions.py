@@ -128,3 +128,63 @@ def test_retry_happens_once_on_a_connection_error():
     store = RedisSessionStore(Flaky(), retry_errors=(redis.ConnectionError,))
     assert store.get("x") == {"uid": 2}
     assert calls == ["session:x", "session:x"]
+
+
+def _acl_env(setup, **overrides):
+    """The odoo role's environment: ACL user on the server, login to the Sentinel."""
+    user, password = setup.app
+    env = {"ODOO_SESSION_REDIS": "1", "ODOO_SESSION_REDIS_SENTINEL_HOST": setup.host,
+           "ODOO_SESSION_REDIS_SENTINEL_PORT": str(setup.sentinel_port),
+           "ODOO_SESSION_REDIS_SENTINEL_MASTER_NAME": setup.master_name,
+           "ODOO_SESSION_REDIS_USERNAME": user, "ODOO_SESSION_REDIS_PASSWORD": password,
+           "ODOO_SESSION_REDIS_SENTINEL_USERNAME": user,
+           "ODOO_SESSION_REDIS_SENTINEL_PASSWORD": password}
+    env.update(overrides)
+    return env
+
+
+def _admin_client(setup):
+    user, password = setup.admin
+    return redis.Redis(host=setup.host, port=setup.port, username=user, password=password)
+
+
+def test_acl_user_through_an_authenticated_sentinel_stores_sessions(redis_acl_sentinel):
+    store = store_from_env(_acl_env(redis_acl_sentinel), "/nonexistent")
+    store.save("acl", {"uid": 2, "login": "admin"})
+    assert _admin_client(redis_acl_sentinel).exists("session:acl") == 1
+    assert store.get("acl") == {"uid": 2, "login": "admin"}
+    store.delete("acl")
+    assert _admin_client(redis_acl_sentinel).exists("session:acl") == 0
+
+
+def test_acl_user_without_sentinel_stores_sessions(redis_acl_sentinel):
+    user, password = redis_acl_sentinel.app
+    store = store_from_env({"ODOO_SESSION_REDIS": "1",
+                            "ODOO_SESSION_REDIS_HOST": redis_acl_sentinel.host,
+                            "ODOO_SESSION_REDIS_PORT": str(redis_acl_sentinel.port),
+                            "ODOO_SESSION_REDIS_USERNAME": user,
+                            "ODOO_SESSION_REDIS_PASSWORD": password}, "/nonexistent")
+    store.save("direct", {"uid": 2})
+    assert _admin_client(redis_acl_sentinel).exists("session:direct") == 1
+
+
+@pytest.mark.parametrize("overrides", [
+    pytest.param({"ODOO_SESSION_REDIS_PASSWORD": "wrong-password"}, id="wrong-server-password"),
+    pytest.param({"ODOO_SESSION_REDIS_USERNAME": ""}, id="server-default-user"),
+    pytest.param({"ODOO_SESSION_REDIS_SENTINEL_PASSWORD": "wrong-password"},
+                 id="wrong-sentinel-password"),
+    pytest.param({"ODOO_SESSION_REDIS_SENTINEL_USERNAME": "",
+                  "ODOO_SESSION_REDIS_SENTINEL_PASSWORD": ""}, id="sentinel-without-login"),
+])
+def test_a_wrong_login_is_refused(redis_acl_sentinel, overrides):
+    store = store_from_env(_acl_env(redis_acl_sentinel, **overrides), "/nonexistent")
+    with pytest.raises((redis.AuthenticationError, redis.ResponseError)):
+        store.save("refused", {"uid": 2})
+    assert _admin_client(redis_acl_sentinel).exists("session:refused") == 0
+
+
+@pytest.mark.parametrize("name", ["ODOO_SESSION_REDIS_PASSWORD",
+                                  "ODOO_SESSION_REDIS_SENTINEL_PASSWORD"])
+def test_a_user_name_needs_its_password(redis_acl_sentinel, name):
+    with pytest.raises(ValueError, match=name):
+        store_from_env(_acl_env(redis_acl_sentinel, **{name: ""}), "/nonexistent")
