@@ -3,9 +3,12 @@
 - Traefik (localhost/traefik:<version>) with a file-provider configuration
   routes HTTPS requests, with a self-signed certificate, to the Odoo stand-in
   (localhost/odoo-standin:<series>): health, login, session, and the
-  WebSocket upgrade on the gevent port. Both containers sit on the network
-  odoo-hosting-imagetest (172.30.250.0/24); the test talks to Traefik
-  through a port published on 127.0.0.1 only.
+  WebSocket upgrade on the gevent port. Traefik sits on the network
+  odoo-hosting-imagetest (172.30.250.0/24); the stand-in runs on the host
+  network, listening on that network's gateway address only, so that it
+  reaches both Traefik and the loopback PostgreSQL where its users are
+  (logins check res_users). The test talks to Traefik through a port
+  published on 127.0.0.1 only.
 - The stand-in image, on the host network, initialises a database on the
   loopback PostgreSQL of tests/services.py with the image's own psycopg2,
   and its test write endpoint inserts rows there.
@@ -37,11 +40,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NETWORK = "odoo-hosting-imagetest"
 SUBNET = "172.30.250.0/24"
 TRAEFIK_IP = "172.30.250.10"
-STANDIN_IP = "172.30.250.20"
+GATEWAY_IP = "172.30.250.1"  # the host's address on the test network: the stand-in listens here
 LABEL = {"org.sysgenpro.test": NETWORK}
 SITE = "odoo.imagetest.invalid"
 ODOO_ROLE = "odoo_image_test"
 ODOO_PASSWORD = "test-only-image-password"
+LOGIN_DB = "image_test_login"
 
 
 def _read(path, pattern):
@@ -122,7 +126,7 @@ def certificate(tmp_path_factory):
     return directory, str(directory / "site.crt")
 
 
-def _traefik_config(directory):
+def _traefik_config(directory, http_port, gevent_port):
     static = {
         "entryPoints": {"websecure": {"address": ":443"}},
         "providers": {"file": {"filename": "/etc/traefik/dynamic.yml"}},
@@ -139,9 +143,9 @@ def _traefik_config(directory):
             },
             "services": {
                 "odoo-web": {"loadBalancer": {"servers": [
-                    {"url": "http://%s:8069" % STANDIN_IP}]}},
+                    {"url": "http://%s:%d" % (GATEWAY_IP, http_port)}]}},
                 "odoo-gevent": {"loadBalancer": {"servers": [
-                    {"url": "http://%s:8072" % STANDIN_IP}]}},
+                    {"url": "http://%s:%d" % (GATEWAY_IP, gevent_port)}]}},
             },
         },
         "tls": {"certificates": [{"certFile": "/etc/traefik/certs/site.crt",
@@ -152,23 +156,28 @@ def _traefik_config(directory):
 
 
 @pytest.fixture(scope="module")
-def app_tier(client, certificate, tmp_path_factory):
-    """Traefik and the stand-in on the test network; yields (https port, containers)."""
+def app_tier(client, certificate, tmp_path_factory, image_test_role):
+    """Traefik and the stand-in (users in LOGIN_DB); yields (https port, containers)."""
     cert_dir, _cert = certificate
+    http_port, gevent_port = _free_port(), _free_port()
     config_dir = tmp_path_factory.mktemp("traefik")
-    _traefik_config(config_dir)
+    _traefik_config(config_dir, http_port, gevent_port)
     os.chmod(config_dir, 0o755)
-    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET)])
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET,
+                                                                       gateway=GATEWAY_IP)])
     network = client.networks.create(NETWORK, driver="bridge", ipam=ipam, labels=LABEL)
 
+    env = _db_environment(image_test_role)
+    output = client.containers.run(
+        STANDIN_IMAGE, ["odoo", "-d", LOGIN_DB, "-i", "base", "--stop-after-init"],
+        environment=env, network_mode="host", remove=True, labels=LABEL).decode()
+    assert "Modules loaded in %s: base" % LOGIN_DB in output
     standin = client.containers.create(
-        STANDIN_IMAGE, name="%s-odoo" % NETWORK, labels=LABEL, detach=True,
-        entrypoint=["odoo"],  # no database here: skip the entrypoint's wait for PostgreSQL
-        command=["--db_host=db.invalid", "--db_user=odoo", "--db_password=unused",
-                 "--workers=2", "--proxy-mode"],
-        environment={"ODOO_RC": "/etc/odoo/odoo.conf"},
-        network=NETWORK, networking_config={
-            NETWORK: client.api.create_endpoint_config(ipv4_address=STANDIN_IP)})
+        STANDIN_IMAGE, ["odoo", "-d", LOGIN_DB, "--workers=2", "--proxy-mode",
+                        "--http-interface=%s" % GATEWAY_IP, "--http-port=%d" % http_port,
+                        "--gevent-port=%d" % gevent_port],
+        name="%s-odoo" % NETWORK, labels=LABEL, detach=True, environment=env,
+        network_mode="host")
     https_port = _free_port()
     traefik = client.containers.create(
         TRAEFIK_IMAGE, name="%s-traefik" % NETWORK, labels=LABEL, detach=True,
@@ -248,6 +257,36 @@ def test_login_through_traefik_creates_a_session(app_tier, certificate):
     assert status == 200 and json.loads(body)["result"]["uid"] == 2
 
 
+def _post_login(port, cafile, password):
+    form = urllib.parse.urlencode({"login": "admin", "password": password})
+    return _https(port, cafile, "POST", "/web/login", form,
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_login_checks_a_pbkdf2_hash_set_in_sql_with_the_images_python(
+        app_tier, certificate, image_test_role):
+    """UPDATE res_users as a playbook does; the image's python3 verifies the hash."""
+    import psycopg
+    port, _containers = app_tier
+    _cert_dir, cafile = certificate
+    _wait_for(lambda: _https(port, cafile, "GET", "/web/health")[0] == 200, "the route")
+    password, salt, rounds = "test-only-image-admin", b"image-test-salt!", 600000
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, rounds)
+
+    def ab64(raw):
+        return base64.b64encode(raw).decode().rstrip("=").replace("+", ".")
+    stored = "$pbkdf2-sha512$%d$%s$%s" % (rounds, ab64(salt), ab64(digest))
+    with psycopg.connect(image_test_role.dsn(LOGIN_DB), autocommit=True) as conn:
+        conn.execute("UPDATE res_users SET password = %s WHERE id = 2", (stored,))
+        try:
+            assert _post_login(port, cafile, password)[0] == 303
+            status, headers, body = _post_login(port, cafile, "admin")
+            assert status == 200 and "Set-Cookie" not in headers
+            assert b"Wrong login/password" in body
+        finally:
+            conn.execute("UPDATE res_users SET password = 'admin' WHERE id = 2")
+
+
 def test_websocket_upgrade_through_traefik_reaches_the_gevent_port(app_tier, certificate):
     port, _containers = app_tier
     _cert_dir, cafile = certificate
@@ -287,6 +326,12 @@ def test_standin_stops_gracefully_on_sigterm(client):
         container.remove(force=True)
 
 
+def _db_environment(postgres_server):
+    """The official entrypoint's database variables, for the loopback PostgreSQL."""
+    return {"HOST": postgres_server.host, "PORT": str(postgres_server.port),
+            "USER": ODOO_ROLE, "PASSWORD": ODOO_PASSWORD}
+
+
 @pytest.fixture(scope="module")
 def image_test_role(postgres_server):
     import psycopg
@@ -302,6 +347,7 @@ def image_test_role(postgres_server):
             time.sleep(0.2)
     with conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS image_test_tenant"))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(LOGIN_DB)))
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ODOO_ROLE)))
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
             sql.Identifier(ODOO_ROLE), sql.Literal(ODOO_PASSWORD)))
@@ -310,8 +356,7 @@ def image_test_role(postgres_server):
 
 def test_standin_image_writes_to_postgresql_with_its_own_driver(client, image_test_role):
     """Entrypoint conventions (HOST/PORT/USER/PASSWORD), `-i base`, then the write endpoint."""
-    env = {"HOST": image_test_role.host, "PORT": str(image_test_role.port),
-           "USER": ODOO_ROLE, "PASSWORD": ODOO_PASSWORD}
+    env = _db_environment(image_test_role)
     output = client.containers.run(
         STANDIN_IMAGE, ["odoo", "-d", "image_test_tenant", "-i", "base", "--stop-after-init"],
         environment=env, network_mode="host", remove=True, labels=LABEL).decode()

@@ -17,7 +17,8 @@ Error = driver.Error
 DRIVER = driver.__name__
 
 # What `odoo -d DB -i base` creates: enough of the real schema for the role's
-# checks, plus the table behind the test write endpoint (CONTRACT.md).
+# checks and for logins, plus the table behind the test write endpoint
+# (CONTRACT.md).
 BASE_VERSION = "18.0.1.3"
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS ir_module_module (
@@ -30,11 +31,26 @@ SCHEMA = (
            id serial PRIMARY KEY,
            key varchar NOT NULL UNIQUE,
            value text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS res_users (
+           id serial PRIMARY KEY,
+           login varchar NOT NULL UNIQUE,
+           password varchar,
+           active boolean DEFAULT true)""",
     """CREATE TABLE IF NOT EXISTS standin_row (
            id bigserial PRIMARY KEY,
            note text NOT NULL DEFAULT '',
            served_by text NOT NULL DEFAULT '',
            create_date timestamp without time zone DEFAULT (now() at time zone 'UTC'))""",
+)
+
+# The users Odoo's base module creates: OdooBot (base.user_root, inactive, no
+# password) and the administrator (base.user_admin, admin/admin). Odoo stores
+# the latter hashed; the stand-in keeps the plain text, which its login
+# accepts as Odoo's CryptContext does. Existing rows are never overwritten, so
+# a password set by a playbook survives `-i`/`-u` again.
+BASE_USERS = (
+    (1, "__system__", None, False),
+    (2, "admin", "admin", True),
 )
 
 _SYSTEM_DATABASES = ("postgres", "template0", "template1")
@@ -121,6 +137,13 @@ def install_base(config, dbname, modules):
                     ON CONFLICT (name) DO UPDATE
                        SET state = 'installed', latest_version = EXCLUDED.latest_version,
                            write_date = now() at time zone 'UTC'""", (name, BASE_VERSION))
+            for user in BASE_USERS:
+                cur.execute("""
+                    INSERT INTO res_users (id, login, password, active) VALUES (%s, %s, %s, %s)
+                    ON CONFLICT DO NOTHING""", user)
+            cur.execute("""
+                SELECT setval(pg_get_serial_sequence('res_users', 'id'), max(id))
+                  FROM res_users""")
             cur.execute("""
                 INSERT INTO ir_config_parameter (key, value)
                 VALUES ('database.uuid', md5(random()::text || clock_timestamp()::text))
@@ -142,6 +165,29 @@ def installed_modules(config, dbname):
 
 def _table_missing(exc):
     return getattr(exc, "pgcode", None) == "42P01" or getattr(exc, "sqlstate", None) == "42P01"
+
+
+def find_user(config, dbname, login):
+    """(id, stored password or '') of the active user ``login``, or None.
+
+    NotInitialized when the database is missing or has no res_users table.
+    """
+    try:
+        rows = _query(config, dbname, "SELECT id, COALESCE(password, '') FROM res_users "
+                                      "WHERE login = %s AND active", (login,))
+    except Error as exc:
+        if _table_missing(exc) or not _exists_after_failure(config, dbname):
+            raise NotInitialized(dbname) from None
+        raise
+    return tuple(rows[0]) if rows else None
+
+
+def _exists_after_failure(config, dbname):
+    """After a failed connection: False when the database is simply missing."""
+    try:
+        return database_exists(config, dbname)
+    except Error:
+        return True  # the server itself is down: report the first error
 
 
 def insert_row(config, dbname, note, served_by):

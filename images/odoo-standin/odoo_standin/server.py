@@ -9,15 +9,13 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import VERSION, db, websocket
+from . import VERSION, db, passwords, websocket
 from .sessions import DEFAULT_EXPIRATION, new_sid
 
 _logger = logging.getLogger("odoo.http")
 _access = logging.getLogger("werkzeug")
 
 MAX_BODY = 16 * 1024 * 1024  # bytes; the stand-in's requests are small
-ADMIN_UID = 2
-ADMIN_LOGIN = "admin"
 LOGIN_FORM = """<!DOCTYPE html>
 <html><head><title>Odoo (stand-in)</title></head><body>
 <form class="oe_login_form" method="post" action="/web/login">
@@ -273,12 +271,38 @@ def odoo_home(req):
 
 
 @route("GET", "/web/login")
-def web_login_form(req, error=""):
+def web_login_form(req, error="", status=200):
     redirect = req.query.get("redirect", ["/odoo"])[0]
     db_name = req.query.get("db", [""])[0]
     body = LOGIN_FORM.format(error=error, db=_html_escape(db_name),
                              redirect=_html_escape(redirect))
-    req.send_body(200, body, "text/html; charset=utf-8", [("Cache-Control", "no-store")])
+    req.send_body(status, body, "text/html; charset=utf-8", [("Cache-Control", "no-store")])
+
+
+def _login_failed(req, status, message):
+    req.query = {}
+    web_login_form(req, error='<p class="alert alert-danger">%s</p>' % _html_escape(message),
+                   status=status)
+
+
+def authenticate(config, dbname, login, password):
+    """The user id when ``login``/``password`` match an active row of res_users, else None.
+
+    The stored password is checked as Odoo's CryptContext checks it: a passlib
+    pbkdf2_sha512 hash, or plain text (passwords.verify).
+    """
+    if not login or not password:
+        return None
+    user = db.find_user(config, dbname, login)
+    if user is None:
+        return None
+    uid, stored = user
+    try:
+        return uid if passwords.verify(password, stored) else None
+    except passwords.MalformedHash as exc:
+        _logger.error("Login %s on %s: the stored password is a malformed pbkdf2-sha512 hash "
+                      "(%s)", login, dbname, exc)
+        return None
 
 
 @route("POST", "/web/login")
@@ -286,13 +310,31 @@ def web_login(req):
     form = urllib.parse.parse_qs(req.read_body().decode("utf-8", "replace"))
     login = form.get("login", [""])[0]
     password = form.get("password", [""])[0]
-    if login != ADMIN_LOGIN or password != req.app.config["admin_passwd"]:
-        req.query = {}
-        web_login_form(req, error='<p class="alert alert-danger">Wrong login/password</p>')
+    db_name = None
+    try:
+        db_name = req.app.monodb(req.request_host(), form.get("db", [""])[0])
+        if not db_name:
+            _login_failed(req, 400, "No database selected: pass db, set db_name, or make "
+                                    "dbfilter match one database")
+            return
+        uid = authenticate(req.app.config, db_name, login, password)
+    except db.NotInitialized:
+        _login_failed(req, 409, "Database %s is missing or not initialized: run odoo -d %s "
+                                "-i base --stop-after-init" % (db_name, db_name))
         return
-    db_name = form.get("db", [""])[0] or (req.app.config["db_name"] or "").split(",")[0] or None
+    except db.Error as exc:
+        _logger.error("Cannot check a login on %s: %s", db_name, exc)
+        _login_failed(req, 503, "Database unavailable: %s" % str(exc).strip())
+        return
+    if uid is None:
+        _logger.info("Login failed for db:%s login:%s from %s", db_name, login,
+                     req.client_address_text())
+        _login_failed(req, 200, "Wrong login/password")
+        return
+    _logger.info("Login successful for db:%s login:%s from %s", db_name, login,
+                 req.client_address_text())
     sid = new_sid()
-    req.app.store.save(sid, {"uid": ADMIN_UID, "login": login, "db": db_name,
+    req.app.store.save(sid, {"uid": uid, "login": login, "db": db_name,
                              "login_time": int(time.time()), "context": {"lang": "en_US"}})
     old_sid = req.session_id()
     if old_sid:

@@ -14,7 +14,7 @@ from odoo_standin import websocket
 from odoo_standin.cli import initialize
 from odoo_standin.sessions import store_from_env
 
-from standin_helpers import ADMIN_PASSWD, dbname_for
+from standin_helpers import dbname_for
 
 
 def http_call(port, method, path, body=None, headers=None):
@@ -39,7 +39,8 @@ def jsonrpc(port, path, params=None, cookie=None, host=None):
     return json.loads(raw)
 
 
-def login(port, password=ADMIN_PASSWD, db=""):
+def login(port, password="admin", db=""):
+    """Log in as the admin user that -i base creates (admin/admin, test_login.py has more)."""
     form = urllib.parse.urlencode({"login": "admin", "password": password, "db": db})
     return http_call(port, "POST", "/web/login", form,
                      {"Content-Type": "application/x-www-form-urlencoded"})
@@ -52,8 +53,16 @@ def session_cookie(headers):
 
 
 @pytest.fixture
-def standin(make_config, serve):
-    return serve(make_config())
+def tenant_config(make_config, request):
+    """The configuration of a stand-in whose db_name is an initialised database."""
+    config = make_config(["-d", dbname_for(request), "-i", "base"])
+    initialize(config)
+    return config
+
+
+@pytest.fixture
+def standin(tenant_config, serve):
+    return serve(tenant_config)
 
 
 def test_health_answers_pass_and_is_not_cached(standin):
@@ -88,14 +97,15 @@ def test_wrong_password_creates_no_session(standin):
 
 
 def test_admin_login_creates_a_session(standin):
-    status, headers, _body = login(standin.http_port, db="tenant")
+    tenant = standin.app.config["db_name"]
+    status, headers, _body = login(standin.http_port, db=tenant)
     assert (status, headers["Location"]) == (303, "/odoo")
     sid = session_cookie(headers)
     assert "HttpOnly" in headers["Set-Cookie"]
     info = jsonrpc(standin.http_port, "/web/session/get_session_info", cookie=sid)
     assert info["id"] == 7
     assert {k: info["result"][k] for k in ("uid", "username", "db")} == \
-        {"uid": 2, "username": "admin", "db": "tenant"}
+        {"uid": 2, "username": "admin", "db": tenant}
 
 
 def test_session_info_without_a_session_is_expired(standin):
@@ -113,12 +123,14 @@ def test_logout_ends_the_session(standin):
     assert "error" in answer
 
 
-def test_redis_sessions_are_shared_between_instances(make_config, serve, redis_server):
+def test_redis_sessions_are_shared_between_instances(tenant_config, make_config, serve,
+                                                     redis_server):
     env = {"ODOO_SESSION_REDIS": "1", "ODOO_SESSION_REDIS_HOST": redis_server.host,
            "ODOO_SESSION_REDIS_PORT": str(redis_server.port),
            "ODOO_SESSION_REDIS_PREFIX": "shared-test"}
-    first = serve(make_config(), store_from_env(env, "/nonexistent"), served_by="app1")
-    second = serve(make_config(), store_from_env(env, "/nonexistent"), served_by="app2")
+    first = serve(tenant_config, store_from_env(env, "/nonexistent"), served_by="app1")
+    second = serve(make_config(["-d", tenant_config["db_name"]]),
+                   store_from_env(env, "/nonexistent"), served_by="app2")
     sid = session_cookie(login(first.http_port)[1])
     info = jsonrpc(second.http_port, "/web/session/get_session_info", cookie=sid)
     assert (info["result"]["uid"], info["result"]["served_by"]) == (2, "app2")
