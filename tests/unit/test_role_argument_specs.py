@@ -30,11 +30,14 @@ def role_contract_mismatch(role_dir):
         return ["%s has no argument_specs.main entry point" % specs_file.relative_to(role_dir.parent)]
     spec_names = set((main.get("options") or {}).keys())
     default_names = set(defaults.keys())
+    options = main.get("options") or {}
     # A required option has no default on purpose (a secret, say): it is in the specs only.
-    required = {name for name, spec in (main.get("options") or {}).items() if spec.get("required")}
+    required = {name for name, spec in options.items() if spec.get("required")}
+    # So is a secret needed only when a feature is on (no_log, checked by the role's preflight).
+    secrets = {name for name, spec in options.items() if spec.get("no_log")}
     for name in sorted(default_names - spec_names):
         problems.append("%s: default %s has no argument spec" % (role_dir.name, name))
-    for name in sorted(spec_names - default_names - required):
+    for name in sorted(spec_names - default_names - required - secrets):
         problems.append("%s: argument spec %s has no default (and is not required)" % (role_dir.name, name))
     for name in sorted(required & default_names):
         problems.append("%s: %s is required yet has a default" % (role_dir.name, name))
@@ -71,8 +74,10 @@ def _write_role(tmp_path, defaults, options):
          ["example: argument spec example_port has no default (and is not required)"]),
         ({"example_password": "x"}, {"example_password": {"required": True}},
          ["example: example_password is required yet has a default"]),
+        ({}, {"example_password": {"type": "str", "no_log": True}}, []),
     ],
-    ids=["equal", "required-secret", "undocumented-default", "spec-without-default", "required-with-default"],
+    ids=["equal", "required-secret", "undocumented-default", "spec-without-default", "required-with-default",
+         "optional-secret"],
 )
 def test_contract_check_reports_each_mismatch(tmp_path, defaults, options, expected):
     assert role_contract_mismatch(_write_role(tmp_path, defaults, options)) == expected
