@@ -10,9 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-# `app` runs on demand (MOLECULE_SCENARIOS=app) until it has shown it is stable
-# in repeated runs; it has passed once end to end.
-default_scenarios="smoke redis db"
+default_scenarios="smoke redis db app"
 scenarios=${MOLECULE_SCENARIOS:-$default_scenarios}
 logs="$top/.cache/logs"
 mkdir -p "$logs"
