@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Drill probe, run on the outsider VM: sends a request every --interval
+seconds for --seconds seconds and writes what it saw as JSON to --out.
+
+  write    POST /standin/rows through Traefik; records the id of every row
+           the site acknowledged (200), so that none may go missing later.
+  session  GET /odoo with a session cookie; records whether the page was
+           the logged-in one (200) or a redirect to the login (303).
+
+--resolve NAME:ADDRESS sends the requests for NAME to ADDRESS (TLS still
+checks NAME), for a client without that name in its resolver.
+"""
+import argparse
+import json
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def request(opener, req, timeout):
+    try:
+        with opener.open(req, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, b""
+    except (urllib.error.URLError, OSError) as exc:
+        return None, str(exc).encode()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["write", "session"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--cacert", required=True)
+    parser.add_argument("--cookie", default="")
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--resolve", default="")
+    args = parser.parse_args()
+
+    if args.resolve:
+        name, address = args.resolve.split(":", 1)
+        lookup = socket.getaddrinfo
+
+        def resolve(host, *rest, **kwargs):
+            return lookup(address if host == name else host, *rest, **kwargs)
+        socket.getaddrinfo = resolve
+
+    context = ssl.create_default_context(cafile=args.cacert)
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect)
+    samples = []
+    acked = []
+    deadline = time.monotonic() + args.seconds
+    while time.monotonic() < deadline:
+        started = time.time()
+        if args.mode == "write":
+            req = urllib.request.Request(args.url, data=b'{"note": "drill"}', method="POST",
+                                         headers={"Content-Type": "application/json"})
+        else:
+            req = urllib.request.Request(args.url, headers={"Cookie": "session_id=" + args.cookie})
+        status, body = request(opener, req, timeout=3)
+        ok = status == 200
+        if ok and args.mode == "write":
+            acked.append(json.loads(body)["id"])
+        samples.append({"at": round(started, 3), "status": status, "ok": ok})
+        if not ok and status is None:
+            samples[-1]["error"] = body.decode(errors="replace")[:200]
+        time.sleep(max(0.0, args.interval - (time.time() - started)))
+
+    failed = [s for s in samples if not s["ok"]]
+    result = {
+        "requests": len(samples),
+        "failed": len(failed),
+        "acked_ids": acked,
+        "last_ok": any(s["ok"] for s in samples[-5:]),
+        "outage_s": round(failed[-1]["at"] - failed[0]["at"], 2) if failed else 0.0,
+        "first_failure_at": failed[0]["at"] if failed else None,
+        "last_failure_at": failed[-1]["at"] if failed else None,
+        "statuses": sorted({str(s["status"]) for s in samples}),
+    }
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+
+
+if __name__ == "__main__":
+    main()
