@@ -10,7 +10,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-default_scenarios="smoke redis db app"
+# `common` and `exporters` (each role's own scenario, with its bad-input
+# cases) run on demand: `tenant` runs both roles end to end through site.yml.
+default_scenarios="smoke redis db app tenant"
 scenarios=${MOLECULE_SCENARIOS:-$default_scenarios}
 logs="$top/.cache/logs"
 mkdir -p "$logs"
