@@ -128,13 +128,17 @@ def postgres_server():
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _redis_server_binary():
+    """redis-server from Debian's package, installed when missing (it is also the Sentinel)."""
+    if shutil.which("redis-server") is None:
+        _apt_install("redis-server")
+    return shutil.which("redis-server")
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A Redis server without persistence on 127.0.0.1, for the session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _apt_install("redis-server")
-        binary = shutil.which("redis-server")
+    binary = _redis_server_binary()
     base = tempfile.mkdtemp(prefix="odoo-hosting-redis-")
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", base,
@@ -174,10 +178,7 @@ def redis_sentinel():
     Tests may fail the master over (``SENTINEL FAILOVER``); ask the Sentinel
     which server is master rather than assuming the first one still is.
     """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _apt_install("redis-server")
-        binary = shutil.which("redis-server")
+    binary = _redis_server_binary()
     base = tempfile.mkdtemp(prefix="odoo-hosting-sentinel-")
     procs = []
     try:
@@ -237,10 +238,7 @@ def _acl_line(user, password, rules):
 @pytest.fixture(scope="session")
 def redis_acl_sentinel():
     """A Redis server and a Sentinel with ACL users and no default user, on 127.0.0.1."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _apt_install("redis-server")
-        binary = shutil.which("redis-server")
+    binary = _redis_server_binary()
     base = tempfile.mkdtemp(prefix="odoo-hosting-acl-sentinel-")
     procs = []
     try:
