@@ -135,6 +135,16 @@ def _redis_server_binary():
     return shutil.which("redis-server")
 
 
+def _start_sentinel(binary, conf, base, procs, what):
+    """Starts a Sentinel from conf on a free loopback port, adds it to procs; returns the port."""
+    port = free_port()
+    proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(port), "--bind", "127.0.0.1", "--dir", base],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(proc)
+    _wait_for_port(port, proc, what)
+    return port
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A Redis server without persistence on 127.0.0.1, for the session."""
@@ -193,12 +203,7 @@ def redis_sentinel():
             handle.write("sentinel monitor odoo-sessions 127.0.0.1 %d 1\n"
                          "sentinel down-after-milliseconds odoo-sessions 1000\n"
                          "sentinel failover-timeout odoo-sessions 5000\n" % master_port)
-        sentinel_port = free_port()
-        proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(sentinel_port),
-                                 "--bind", "127.0.0.1", "--dir", base],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        _wait_for_port(sentinel_port, proc, "redis sentinel")
+        sentinel_port = _start_sentinel(binary, conf, base, procs, "redis sentinel")
         yield RedisSentinelSetup("127.0.0.1", sentinel_port, "odoo-sessions",
                                  (("127.0.0.1", master_port), ("127.0.0.1", replica_port)))
     finally:
@@ -272,12 +277,7 @@ def redis_acl_sentinel():
                          "sentinel auth-user odoo-sessions %s\n"
                          "sentinel auth-pass odoo-sessions %s\n"
                          % (sentinel_acl, port, *REDIS_ACL_SENTINEL))
-        sentinel_port = free_port()
-        proc = subprocess.Popen([binary, conf, "--sentinel", "--port", str(sentinel_port),
-                                 "--bind", "127.0.0.1", "--dir", base],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        _wait_for_port(sentinel_port, proc, "redis sentinel with ACL users")
+        sentinel_port = _start_sentinel(binary, conf, base, procs, "redis sentinel with ACL users")
         yield RedisAclSentinelSetup("127.0.0.1", port, sentinel_port, "odoo-sessions",
                                     REDIS_ACL_ADMIN, REDIS_ACL_APP)
     finally:
