@@ -5,15 +5,13 @@ vectors below) and by the odoo role's own hasher; the logins run against the
 real PostgreSQL of tests/services.py.
 """
 
-import json
 import os
-import subprocess
-import sys
 import urllib.parse
 
 import pytest
 import yaml
 
+from ansible_collections.sysgenpro.odoo_hosting.plugins.module_utils import odoo_password
 from odoo_standin import db, passwords
 from odoo_standin.cli import initialize
 
@@ -33,12 +31,13 @@ FAST_ROUNDS = 1000  # the check honours the rounds written in the hash
 
 
 def role_hash(password, rounds=FAST_ROUNDS):
-    """What roles/odoo's hasher (_odoo_admin_passwd_hasher) writes for ``password``."""
+    """What roles/odoo writes for ``password``: the odoo_pbkdf2_sha512 filter's new hash."""
+    return odoo_password.hash_password(password, os.urandom(odoo_password.SALT_SIZE), rounds)
+
+
+def role_rounds():
     with open(os.path.join(ROOT, "roles", "odoo", "vars", "main.yml")) as handle:
-        script = yaml.safe_load(handle)["_odoo_admin_passwd_hasher"]
-    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
-                          text=True, input=json.dumps({"password": password, "rounds": rounds}))
-    return done.stdout.strip()
+        return yaml.safe_load(handle)["_odoo_admin_passwd_rounds"]
 
 
 # -- the password check ---------------------------------------------------------
@@ -80,7 +79,7 @@ def test_a_malformed_hash_is_refused_loudly(stored):
 
 def test_the_odoo_roles_hash_is_understood():
     """admin_passwd and res_users.password as the role writes them (its hasher, its rounds)."""
-    stored = role_hash("test-only-master-password", rounds=600000)
+    stored = role_hash("test-only-master-password", rounds=role_rounds())
     assert stored.startswith("$pbkdf2-sha512$600000$")
     assert passwords.verify("test-only-master-password", stored)
     assert not passwords.verify("test-only-master-passwordX", stored)
