@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing, on a Debian machine as root:
-#   scripts/test.sh            every stage, in order
-#   scripts/test.sh lint unit  only the stages named
-# Stages: docker images lint unit sanity integration image-tests molecule
-# Molecule scenarios run one after the other (MOLECULE_SCENARIOS overrides the
-# list); each writes its log to .cache/logs/molecule-<scenario>.log.
+#   scripts/test.sh            every stage CI runs, in order
+#   scripts/test.sh lint unit  only the stages named (any order)
+# Stages CI runs: docker images lint unit sanity integration image-tests molecule
+# On demand only: tier-scenarios (the per-tier Molecule scenarios).
+# `molecule` runs the whole-tenant scenario, which carries every drill;
+# MOLECULE_SCENARIOS overrides its list. Each scenario writes its log to
+# .cache/logs/molecule-<scenario>.log. The last lines are a table of each
+# stage's wall time.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-# `common` and `exporters` (each role's own scenario, with its bad-input
-# cases) run on demand: `tenant` runs both roles end to end through site.yml.
-default_scenarios="smoke redis db app tenant"
-scenarios=${MOLECULE_SCENARIOS:-$default_scenarios}
+on_demand_stages=(tier-scenarios)
+scenarios=${MOLECULE_SCENARIOS:-tenant}
+# Each tier's own scenario: run on demand, when a role changes (their drills
+# also run in `tenant`; see docs/testing.md for where each one lives).
+tier_scenarios=${TIER_SCENARIOS:-smoke redis db app common exporters}
 logs="$top/.cache/logs"
 mkdir -p "$logs"
 
@@ -39,9 +43,9 @@ stage_unit() { run_pytest tests/unit; }
 stage_sanity() { scripts/sanity.sh; }
 stage_integration() { run_pytest tests/integration; }
 stage_image-tests() { run_pytest tests/images; }
-stage_molecule() {
+run_scenarios() {
   local scenario rc=0
-  for scenario in $scenarios; do
+  for scenario in "$@"; do
     say "molecule test -s $scenario (log: $logs/molecule-$scenario.log)"
     if molecule test -s "$scenario" >"$logs/molecule-$scenario.log" 2>&1; then
       grep -E '^(PLAY RECAP|.*ok=.*changed=)' "$logs/molecule-$scenario.log" | tail -n 20
@@ -54,6 +58,10 @@ stage_molecule() {
   done
   return "$rc"
 }
+# shellcheck disable=SC2086 # word splitting of the scenario lists is wanted
+stage_molecule() { run_scenarios $scenarios; }
+# shellcheck disable=SC2086
+stage_tier-scenarios() { run_scenarios $tier_scenarios; }
 
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")
@@ -62,19 +70,21 @@ stages=("$@")
 # shellcheck source=scripts/dev-env.sh
 . scripts/dev-env.sh || exit 1
 
-passed=0 failed=0 failed_names=()
+passed=0 failed=0 failed_names=() timings=()
 for stage in "${stages[@]}"; do
   if ! declare -F "stage_$stage" >/dev/null; then
-    echo "test.sh: unknown stage '$stage' (stages: ${all_stages[*]})" >&2
+    echo "test.sh: unknown stage '$stage' (stages: ${all_stages[*]}; on demand: ${on_demand_stages[*]})" >&2
     exit 2
   fi
   say "stage $stage"
   start=$SECONDS
   if "stage_$stage"; then
     passed=$((passed + 1))
+    timings+=("$stage|$((SECONDS - start))|passed")
     echo "stage $stage passed in $((SECONDS - start)) s"
   else
     failed=$((failed + 1)); failed_names+=("$stage")
+    timings+=("$stage|$((SECONDS - start))|FAILED")
     echo "stage $stage FAILED after $((SECONDS - start)) s"
     # Nothing after a broken engine or missing images can pass.
     case "$stage" in docker | images) break ;; esac
@@ -82,5 +92,11 @@ for stage in "${stages[@]}"; do
 done
 
 say "suite finished in $SECONDS s${failed_names[*]:+; failed: ${failed_names[*]}}"
+printf '%-16s %10s  %s\n' stage "wall time" result
+for row in "${timings[@]}"; do
+  IFS='|' read -r name seconds result <<<"$row"
+  printf '%-16s %7d:%02d  %s\n' "$name" $((seconds / 60)) $((seconds % 60)) "$result"
+done
+printf '%-16s %7d:%02d\n' total $((SECONDS / 60)) $((SECONDS % 60))
 echo "stages: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
