@@ -23,6 +23,10 @@ _odoo_hosting_dev_env() {
   export ANSIBLE_CONFIG="$top/ansible.cfg"
   export ANSIBLE_COLLECTIONS_PATH="$top/.ansible/collections"
   export ODOO_HOSTING_ROOT="$top"
+  # The scenarios live in molecule/ at the top, as the collection's layout
+  # says; Molecule 26 finds them there but warns that collections should use
+  # extensions/molecule. Naming the glob says it is meant.
+  export MOLECULE_GLOB="molecule/*/molecule.yml"
 }
 # Sourced, `return` leaves; executed, `exit` does.
 # shellcheck disable=SC2317
