@@ -46,7 +46,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCENARIO = os.path.join(ROOT, "extensions", "molecule", "redis", "molecule.yml")
+SCENARIO = os.path.join(ROOT, "molecule", "redis", "molecule.yml")
 # The role's defaults (roles/redis/defaults/main.yml) unless the scenario overrides them.
 ROLE_DEFAULTS = os.path.join(ROOT, "roles", "redis", "defaults", "main.yml")
 # shared/PITFALLS.md: hand-built Debian 7.0 cluster, three VM containers,
@@ -296,7 +296,7 @@ def main(argv=None):
         "what": "docker kill of the master VM while a client writes session keys through the application "
                 "host's Sentinel: seconds from the old master's last acknowledged write to the first one "
                 "acknowledged by a new master; keys the old master acknowledged that are missing afterwards",
-        "scenario": "extensions/molecule/redis",
+        "scenario": "molecule/redis",
         "sentinel_asked": "%s:26379 (%s)" % (vms[cluster.app_host]["ip"], cluster.app_host),
         "sentinel": config,
         "min_replicas_to_write": settings["redis_min_replicas_to_write"],

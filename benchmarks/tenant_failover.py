@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROBE = os.path.join(ROOT, "extensions", "molecule", "tenant", "files", "probe.py")
+PROBE = os.path.join(ROOT, "molecule", "tenant", "files", "probe.py")
 SECRETS = os.environ.get("ODOO_HOSTING_DEMO_SECRETS", os.path.join(ROOT, ".cache", "demo", "secrets"))
 CA = os.path.join(os.path.dirname(SECRETS), "ca.crt")
 DOMAIN = "odoo.demo.test"
