@@ -225,9 +225,9 @@ def _units_of(tenant: Tenant, host: str) -> list[UnitCase]:
 
     want("prometheus-node-exporter.service", RUNNING, "roles/exporters (exporters_node)")
     if tenant.flag(host, "common_firewall_enabled"):
-        want("odoo-hosting-firewall.service", RUNNING, "roles/common/tasks/firewall.yml")
+        want("odoo-hosting-firewall.service", RUNNING, "roles/common/tasks/services.yml")
         if tenant.flag(host, "common_firewall_mask_nftables_service"):
-            want("nftables.service", MASKED, "roles/common/tasks/firewall.yml: its ruleset flush would drop Docker's tables")
+            want("nftables.service", MASKED, "roles/common/tasks/services.yml: its ruleset flush would drop Docker's tables")
     if "db" in roles:
         want("etcd.service", RUNNING, "roles/etcd/tasks/service.yml")
         want("patroni.service", RUNNING, "roles/patroni/tasks/service.yml")
@@ -238,10 +238,10 @@ def _units_of(tenant: Tenant, host: str) -> list[UnitCase]:
         want("prometheus-postgres-exporter.service", RUNNING, "roles/exporters (exporters_postgres)")
         want("prometheus-pgbouncer-exporter.service", RUNNING, "roles/exporters (exporters_pgbouncer)")
     if "redis" in roles:
-        want("redis-server.service", RUNNING, "roles/redis/tasks/server.yml")
+        want("redis-server.service", RUNNING, "roles/redis/tasks/main.yml")
         want("prometheus-redis-exporter.service", RUNNING, "roles/exporters (exporters_redis)")
     if "sentinel" in roles:
-        want("redis-sentinel.service", RUNNING, "roles/redis/tasks/sentinel.yml")
+        want("redis-sentinel.service", RUNNING, "roles/redis/tasks/main.yml")
     if "app" in roles:
         if tenant.flag(host, "docker_service_enabled"):
             want("docker.service", RUNNING, "roles/docker/tasks/service.yml")
