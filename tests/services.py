@@ -162,6 +162,62 @@ def redis_server():
 
 
 @dataclass(frozen=True)
+class RedisTlsServer:
+    """A Redis server that speaks TLS only and wants a client certificate.
+
+    ``ca`` signed both ``server`` (for 127.0.0.1 and localhost) and
+    ``client``; each certificate is a (certificate file, key file) pair.
+    """
+    host: str
+    port: int
+    ca: str
+    client: tuple
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _test_certificates(base):
+    """A test-only CA and, signed by it, a server and a client certificate, in base."""
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+             "/CN=odoo-hosting test-only CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=base)
+    with open(os.path.join(base, "server.ext"), "w") as handle:
+        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, extra in (("server", ["-extfile", "server.ext"]), ("client", [])):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test-only-%s" % name,
+                 "-keyout", name + ".key", "-out", name + ".csr", cwd=base)
+        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "2", "-out", name + ".pem", *extra, cwd=base)
+
+
+@pytest.fixture(scope="session")
+def redis_tls_server():
+    """A Redis server on 127.0.0.1 reachable over TLS only, client certificate required."""
+    binary = _redis_server_binary()
+    if shutil.which("openssl") is None:
+        _apt_install("openssl")
+    base = tempfile.mkdtemp(prefix="odoo-hosting-redis-tls-")
+    _test_certificates(base)
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", "0", "--tls-port", str(port),
+                             "--bind", "127.0.0.1", "--dir", base, "--save", "",
+                             "--appendonly", "no",
+                             "--tls-cert-file", os.path.join(base, "server.pem"),
+                             "--tls-key-file", os.path.join(base, "server.key"),
+                             "--tls-ca-cert-file", os.path.join(base, "ca.pem"),
+                             "--tls-auth-clients", "yes"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_port(port, proc, "redis-server with TLS")
+    yield RedisTlsServer("127.0.0.1", port, os.path.join(base, "ca.pem"),
+                         (os.path.join(base, "client.pem"), os.path.join(base, "client.key")))
+    proc.terminate()
+    proc.wait(timeout=30)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclass(frozen=True)
 class RedisSentinelSetup:
     """A Sentinel (``host``:``port``) watching ``master_name``: one master, one replica."""
     host: str
