@@ -26,7 +26,7 @@ hash=$(
   {
     printf '%s\n' "$base" "$base_hash"
     cat "$here/../lib.sh"
-    (cd "$here" && find build.sh Dockerfile entrypoint.sh odoo.conf bin odoo_standin \
+    (cd "$here" && find build.sh Dockerfile entrypoint.sh odoo.conf bin odoo_standin addons \
        -type f ! -name '*.pyc' | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done)
   } | recipe_hash
 )
@@ -34,7 +34,7 @@ image_up_to_date "$image" "$hash" && exit 0
 
 context=$(mktemp -d /var/tmp/odoo-standin-image.XXXXXX)
 trap 'rm -rf "$context"' EXIT
-cp -r "$here/Dockerfile" "$here/entrypoint.sh" "$here/odoo.conf" "$here/bin" "$context/"
+cp -r "$here/Dockerfile" "$here/entrypoint.sh" "$here/odoo.conf" "$here/bin" "$here/addons" "$context/"
 mkdir "$context/odoo_standin"
 cp "$here"/odoo_standin/*.py "$context/odoo_standin/"
 

@@ -226,6 +226,24 @@ def test_standin_image_reports_its_version_and_runs_as_odoo(client):
     assert ids.startswith("uid=100(odoo) gid=101(odoo)")
 
 
+def test_standin_image_has_odoo_s_addons_where_the_official_image_has_them(client):
+    """base and web in the odoo package's addons; a missing server-wide module is logged."""
+    script = ("import importlib.util, json, os; spec = importlib.util.find_spec('odoo'); "
+              "roots = [os.path.join(p, 'addons') for p in spec.submodule_search_locations]; "
+              "print(json.dumps(sorted(m for r in roots for m in os.listdir(r) "
+              "if os.path.isfile(os.path.join(r, m, '__manifest__.py')))))")
+    output = client.containers.run(STANDIN_IMAGE, ["-c", script], entrypoint=["python3"],
+                                   remove=True, labels=LABEL, network_mode="none").decode()
+    assert {"base", "web"} <= set(json.loads(output))
+    output = client.containers.run(
+        STANDIN_IMAGE, ["--db_password=unused", "--load=base,web,session_redis",
+                        "--stop-after-init"], entrypoint=["odoo"], remove=True, labels=LABEL,
+        network_mode="none").decode()
+    assert "CRITICAL ? odoo.modules.module: Couldn't load module session_redis" in output
+    assert "ERROR ? odoo.service.server: Failed to load server-wide module `session_redis`." \
+        in output
+
+
 def test_traefik_routes_health_over_tls_to_the_standin(app_tier, certificate):
     port, _containers = app_tier
     _cert_dir, cafile = certificate
@@ -347,6 +365,7 @@ def image_test_role(postgres_server):
             time.sleep(0.2)
     with conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS image_test_tenant"))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS image_test_jobs"))
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(LOGIN_DB)))
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ODOO_ROLE)))
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
@@ -389,3 +408,52 @@ def test_standin_image_writes_to_postgresql_with_its_own_driver(client, image_te
         conn.close()
     finally:
         container.remove(force=True)
+
+
+def test_standin_image_runs_cron_and_force_storage_with_its_own_driver(client, image_test_role):
+    """A --no-http cron container runs a due job on NOTIFY; `odoo shell` moves attachments."""
+    import subprocess
+
+    import psycopg
+    env = _db_environment(image_test_role)
+    client.containers.run(
+        STANDIN_IMAGE, ["odoo", "-d", "image_test_jobs", "-i", "base", "--stop-after-init"],
+        environment=env, network_mode="host", remove=True, labels=LABEL)
+    container = client.containers.run(
+        STANDIN_IMAGE, ["odoo", "-d", "image_test_jobs", "--no-http", "--max-cron-threads=1"],
+        environment=env, network_mode="host", detach=True, labels=LABEL,
+        name="%s-cron" % NETWORK, hostname="cron-host")
+    try:
+        _wait_for(lambda: b"cron0 started" in container.logs(), "the cron thread", timeout=30)
+        time.sleep(0.5)  # LISTEN comes right after the start line
+        with psycopg.connect(image_test_role.dsn("image_test_jobs"), autocommit=True) as conn:
+            conn.execute("""
+                INSERT INTO ir_cron (cron_name, interval_number, interval_type, nextcall)
+                VALUES ('image job', 1, 'days', date_trunc('second', now() at time zone 'UTC'))""")
+            conn.execute("INSERT INTO ir_attachment (name, db_datas, file_size) "
+                         "VALUES ('a.txt', 'image bytes', 11)")
+            conn.execute("INSERT INTO ir_config_parameter (key, value) "
+                         "VALUES ('ir_attachment.location', 'file')")
+        with psycopg.connect(image_test_role.dsn("postgres"), autocommit=True) as conn:
+            conn.execute("SELECT pg_notify('cron_trigger', 'image_test_jobs')")
+
+        def ran():
+            with psycopg.connect(image_test_role.dsn("image_test_jobs")) as conn:
+                return conn.execute("SELECT note, served_by FROM standin_row").fetchall()
+        assert _wait_for(ran, "the job to run", timeout=20) == [("cron:image job", "cron-host")]
+        assert "Job 'image job' (1) starting" in container.logs().decode()
+    finally:
+        container.remove(force=True)
+
+    labels = ["--label=%s=%s" % item for item in LABEL.items()]
+    shell = subprocess.run(
+        ["docker", "run", "--rm", "-i", "--network=host", *labels]
+        + ["--env=%s=%s" % item for item in env.items()]
+        + [STANDIN_IMAGE, "odoo", "shell", "-d", "image_test_jobs", "--no-http"],
+        input="env['ir.attachment'].force_storage()\nenv.cr.commit()\n", capture_output=True,
+        text=True, timeout=60, check=False)
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    sha = hashlib.sha1(b"image bytes").hexdigest()
+    with psycopg.connect(image_test_role.dsn("image_test_jobs")) as conn:
+        assert conn.execute("SELECT store_fname, db_datas FROM ir_attachment").fetchall() == [
+            ("%s/%s" % (sha[:2], sha), None)]

@@ -9,8 +9,11 @@ import threading
 
 from . import STANDIN_RELEASE, VERSION, db
 from .config import ConfigError, check, parse
+from .cron import CronRunner
+from .modules import load_server_wide_modules
 from .server import App, Service
-from .sessions import store_from_env
+from .sessions import store_for
+from .shell import run_shell
 
 _logger = logging.getLogger("odoo")
 
@@ -51,6 +54,9 @@ def initialize(config):
 def main(argv=None, environ=None):
     environ = os.environ if environ is None else environ
     argv = sys.argv[1:] if argv is None else argv
+    command = "server"
+    if argv and argv[0] == "shell":
+        command, argv = "shell", argv[1:]
     try:
         config = parse(argv, environ)
     except ConfigError as exc:
@@ -76,6 +82,11 @@ def main(argv=None, environ=None):
     _logger.info("database: %s@%s:%s", config["db_user"] or "default",
                  config["db_host"] or "default", config["db_port"] or "default")
 
+    # As the real server's start(): before -i, the shell or serving.
+    modules = load_server_wide_modules(config)
+    if command == "shell":
+        return run_shell(config, sys.stdin)
+
     if config.init or config.update:
         try:
             initialize(config)
@@ -90,14 +101,17 @@ def main(argv=None, environ=None):
         return 0
 
     try:
-        store = store_from_env(environ, config.session_dir)
+        store = store_for(modules.found, environ, config.session_dir)
     except ValueError as exc:
         _logger.critical("%s", exc)
         return 1
     _logger.info("HTTP sessions stored in %s", store.describe())
     _logger.info("workers=%s max_cron_threads=%s db_maxconn=%s (the stand-in serves with threads)",
                  config["workers"], config["max_cron_threads"], config["db_maxconn"])
-    service = Service(App(config, store))
+    app = App(config, store, modules=modules)
+    service = Service(app)
+    crons = [CronRunner(config, number, app.served_by)
+             for number in range(config["max_cron_threads"])]
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -107,8 +121,14 @@ def main(argv=None, environ=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     service.start()
+    for runner in crons:
+        runner.start()
     while not stop.wait(1):
         pass
+    for runner in crons:
+        runner.stopping.set()
     service.stop()
+    for runner in crons:
+        runner.stop()
     _logger.info("Stopped")
     return 0

@@ -36,6 +36,44 @@ SCHEMA = (
            login varchar NOT NULL UNIQUE,
            password varchar,
            active boolean DEFAULT true)""",
+    # Odoo 18.0's ir_attachment, the columns the stand-in uses (same names
+    # and types; Odoo also has description, company_id, url, access_token,
+    # index_content, create_uid, write_uid).
+    """CREATE TABLE IF NOT EXISTS ir_attachment (
+           id serial PRIMARY KEY,
+           name varchar NOT NULL,
+           res_model varchar,
+           res_field varchar,
+           res_id integer,
+           type varchar NOT NULL DEFAULT 'binary',
+           public boolean,
+           db_datas bytea,
+           store_fname varchar,
+           file_size integer,
+           checksum varchar(40),
+           mimetype varchar,
+           create_date timestamp without time zone DEFAULT (now() at time zone 'UTC'),
+           write_date timestamp without time zone DEFAULT (now() at time zone 'UTC'))""",
+    # Odoo 18.0's ir_cron without its ir_actions_server_id (the stand-in's
+    # action is fixed), and ir_cron_trigger.
+    """CREATE TABLE IF NOT EXISTS ir_cron (
+           id serial PRIMARY KEY,
+           cron_name varchar,
+           user_id integer NOT NULL DEFAULT 1,
+           active boolean DEFAULT true,
+           interval_number integer NOT NULL DEFAULT 1 CHECK (interval_number > 0),
+           interval_type varchar NOT NULL DEFAULT 'months',
+           nextcall timestamp without time zone NOT NULL
+               DEFAULT date_trunc('second', now() at time zone 'UTC'),
+           lastcall timestamp without time zone,
+           priority integer DEFAULT 5,
+           failure_count integer DEFAULT 0,
+           first_failure_date timestamp without time zone,
+           write_date timestamp without time zone DEFAULT (now() at time zone 'UTC'))""",
+    """CREATE TABLE IF NOT EXISTS ir_cron_trigger (
+           id serial PRIMARY KEY,
+           cron_id integer NOT NULL REFERENCES ir_cron (id) ON DELETE CASCADE,
+           call_at timestamp without time zone NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS standin_row (
            id bigserial PRIMARY KEY,
            note text NOT NULL DEFAULT '',
@@ -67,7 +105,7 @@ def connect(config, dbname):
     return conn
 
 
-def _query(config, dbname, statement, params=()):
+def query(config, dbname, statement, params=()):
     conn = connect(config, dbname)
     try:
         with conn.cursor() as cur:
@@ -80,14 +118,14 @@ def _query(config, dbname, statement, params=()):
 def server_answers(config):
     """True when PostgreSQL accepts a connection and a query (`db_server_status`)."""
     try:
-        return _query(config, "postgres", "SELECT 1") == [(1,)]
+        return query(config, "postgres", "SELECT 1") == [(1,)]
     except Error:
         return False
 
 
 def list_databases(config):
     """Databases the configured user owns, as the real server lists them."""
-    rows = _query(config, "postgres", """
+    rows = query(config, "postgres", """
         SELECT datname FROM pg_database
          WHERE datdba = (SELECT usesysid FROM pg_user WHERE usename = current_user)
            AND NOT datistemplate AND datallowconn AND datname <> ALL(%s)
@@ -108,7 +146,7 @@ def filter_databases(names, dbfilter, host):
 
 
 def database_exists(config, dbname):
-    return bool(_query(config, "postgres", "SELECT 1 FROM pg_database WHERE datname = %s",
+    return bool(query(config, "postgres", "SELECT 1 FROM pg_database WHERE datname = %s",
                        (dbname,)))
 
 
@@ -154,16 +192,16 @@ def install_base(config, dbname, modules):
 
 def installed_modules(config, dbname):
     try:
-        rows = _query(config, dbname,
+        rows = query(config, dbname,
                       "SELECT name FROM ir_module_module WHERE state = 'installed' ORDER BY name")
     except Error as exc:
-        if _table_missing(exc):
+        if table_missing(exc):
             raise NotInitialized(dbname) from None
         raise
     return [row[0] for row in rows]
 
 
-def _table_missing(exc):
+def table_missing(exc):
     return getattr(exc, "pgcode", None) == "42P01" or getattr(exc, "sqlstate", None) == "42P01"
 
 
@@ -173,10 +211,10 @@ def find_user(config, dbname, login):
     NotInitialized when the database is missing or has no res_users table.
     """
     try:
-        rows = _query(config, dbname, "SELECT id, COALESCE(password, '') FROM res_users "
+        rows = query(config, dbname, "SELECT id, COALESCE(password, '') FROM res_users "
                                       "WHERE login = %s AND active", (login,))
     except Error as exc:
-        if _table_missing(exc) or not _exists_after_failure(config, dbname):
+        if table_missing(exc) or not _exists_after_failure(config, dbname):
             raise NotInitialized(dbname) from None
         raise
     return tuple(rows[0]) if rows else None
@@ -193,11 +231,11 @@ def _exists_after_failure(config, dbname):
 def insert_row(config, dbname, note, served_by):
     """Insert one row in standin_row and return its id (the test write endpoint)."""
     try:
-        rows = _query(config, dbname,
+        rows = query(config, dbname,
                       "INSERT INTO standin_row (note, served_by) VALUES (%s, %s) RETURNING id",
                       (note, served_by))
     except Error as exc:
-        if _table_missing(exc):
+        if table_missing(exc):
             raise NotInitialized(dbname) from None
         raise
     return rows[0][0]
@@ -205,8 +243,8 @@ def insert_row(config, dbname, note, served_by):
 
 def count_rows(config, dbname):
     try:
-        return _query(config, dbname, "SELECT count(*) FROM standin_row")[0][0]
+        return query(config, dbname, "SELECT count(*) FROM standin_row")[0][0]
     except Error as exc:
-        if _table_missing(exc):
+        if table_missing(exc):
             raise NotInitialized(dbname) from None
         raise

@@ -1,21 +1,24 @@
 """The stand-in's HTTP servers: the routes of CONTRACT.md on http_port and gevent_port."""
 
 import http.cookies
+import email.parser
+import email.policy
 import json
 import logging
+import re
 import socket
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import VERSION, db, passwords, websocket
+from . import VERSION, attachments, db, passwords, websocket
 from .sessions import DEFAULT_EXPIRATION, new_sid
 
 _logger = logging.getLogger("odoo.http")
 _access = logging.getLogger("werkzeug")
 
-MAX_BODY = 16 * 1024 * 1024  # bytes; the stand-in's requests are small
+MAX_BODY = 64 * 1024 * 1024  # bytes; uploads included
 LOGIN_FORM = """<!DOCTYPE html>
 <html><head><title>Odoo (stand-in)</title></head><body>
 <form class="oe_login_form" method="post" action="/web/login">
@@ -42,9 +45,12 @@ def rpc_error(code, message, name, detail):
 class App:
     """State shared by both listeners: configuration, session store, open WebSockets."""
 
-    def __init__(self, config, store, served_by=None):
+    def __init__(self, config, store, served_by=None, modules=None):
         self.config = config
         self.store = store
+        # The server-wide modules loaded at start (modules.LoadedModules);
+        # None: all found.
+        self.modules = modules
         self.served_by = served_by or socket.gethostname()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -79,6 +85,16 @@ class App:
             connections = list(self._connections)
         for handler in connections:
             handler.abort()
+
+    def check_assets(self):
+        """Fail as Odoo 18.0's ir.asset does when a server-wide module is missing.
+
+        Rendering any asset bundle reads the manifest of every installed
+        and server-wide module; a module that was not found has none, and
+        the page fails with KeyError: 'assets' (a 500).
+        """
+        if self.modules is not None and self.modules.assets_broken:
+            raise KeyError("assets")
 
     def store_expiration(self):
         return getattr(self.store, "expiration", DEFAULT_EXPIRATION)
@@ -158,15 +174,19 @@ class Handler(BaseHTTPRequestHandler):
         try:
             url = urllib.parse.urlsplit(self.path)
             self.query = urllib.parse.parse_qs(url.query)
-            route = ROUTES.get((method if method != "HEAD" else "GET", url.path))
+            verb = method if method != "HEAD" else "GET"
+            route, kwargs = ROUTES.get((verb, url.path)), {}
+            if route is None:
+                route, kwargs = match_pattern(verb, url.path)
             if self.app.stopping.is_set():
                 self.close_connection = True
             if route is None:
-                known = any(path == url.path for _, path in ROUTES)
+                known = any(path == url.path for _, path in ROUTES) or any(
+                    pattern.fullmatch(url.path) for _, pattern, _ in PATTERN_ROUTES)
                 self.send_text(405 if known else 404,
                                "Method Not Allowed" if known else "Not Found")
             else:
-                route(self)
+                route(self, **kwargs)
         except Exception:  # the real server answers 500 and logs the traceback
             _logger.exception("Exception during request handling")
             self.close_connection = True
@@ -239,6 +259,23 @@ def route(method, path):
 
 
 ROUTES = {}
+PATTERN_ROUTES = []  # (method, compiled regular expression, handler), for /web/content/<int:id>
+
+
+def match_pattern(method, path):
+    """(handler, its keyword arguments) of the pattern route matching, or (None, {})."""
+    for pattern_method, pattern, func in PATTERN_ROUTES:
+        match = pattern.fullmatch(path)
+        if match and pattern_method == method:
+            return func, match.groupdict()
+    return None, {}
+
+
+def pattern_route(method, regex):
+    def register(func):
+        PATTERN_ROUTES.append((method, re.compile(regex), func))
+        return func
+    return register
 
 
 @route("GET", "/web/health")
@@ -265,6 +302,7 @@ def odoo_home(req):
     if not data or not data.get("uid"):
         req.redirect("/web/login?redirect=%2Fodoo")
         return
+    req.app.check_assets()
     req.send_body(200, "<!DOCTYPE html><html><body>Odoo stand-in: logged in as %s on %s"
                   "</body></html>\n" % (_html_escape(data["login"]), _html_escape(data["db"])),
                   "text/html; charset=utf-8")
@@ -272,6 +310,7 @@ def odoo_home(req):
 
 @route("GET", "/web/login")
 def web_login_form(req, error="", status=200):
+    req.app.check_assets()  # the login page renders web.assets_frontend
     redirect = req.query.get("redirect", ["/odoo"])[0]
     db_name = req.query.get("db", [""])[0]
     body = LOGIN_FORM.format(error=error, db=_html_escape(db_name),
@@ -425,6 +464,110 @@ def _websocket(req):
 
 
 ROUTES[("GET", "/websocket")] = _websocket
+
+
+def parse_multipart(content_type, body):
+    """A multipart/form-data body as {name: [str or (filename, bytes)]}."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    fields = {}
+    if not message.is_multipart():
+        raise ValueError("not a multipart/form-data body")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        value = (filename, data) if filename is not None else data.decode("utf-8", "replace")
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _user_session(req):
+    """The logged-in session's data, or None after answering as Odoo's auth='user' does."""
+    _sid, data = req.session()
+    if data and data.get("uid"):
+        return data
+    req.redirect("/web/login?" + urllib.parse.urlencode({"redirect": req.path}))
+    return None
+
+
+# What Odoo 18.0's upload_attachment answers when the form has a callback.
+UPLOAD_SCRIPT = """<script language="javascript" type="text/javascript">
+                    var win = window.top.window;
+                    win.jQuery(win).trigger(%s, %s);
+                </script>"""
+
+
+def _clean(name):
+    return str(name).replace("<", "")
+
+
+@route("POST", "/web/binary/upload_attachment")
+def web_binary_upload_attachment(req):
+    """Odoo 18.0's web controller: one attachment per ``ufile``; a JSON list, or a script."""
+    session = _user_session(req)
+    if session is None:
+        return
+    content_type = req.headers.get("Content-Type", "")
+    if not content_type.startswith("multipart/form-data"):
+        req.send_text(400, "Bad Request: multipart/form-data expected")
+        return
+    form = parse_multipart(content_type, req.read_body())
+    model = (form.get("model") or [""])[0]
+    record_id = (form.get("id") or [""])[0]
+    callback = (form.get("callback") or [None])[0]
+    answers = []
+    for upload in form.get("ufile", []):
+        if not isinstance(upload, tuple):
+            continue
+        filename, data = upload
+        try:
+            created = attachments.create(req.app.config, session["db"], filename, data,
+                                         model, int(record_id))
+        except Exception:  # Odoo answers per file, and logs
+            answers.append({"error": "Something horrible happened"})
+            _logger.exception("Fail to upload attachment %s", filename)
+        else:
+            answers.append({"filename": _clean(filename), "mimetype": created["mimetype"],
+                            "id": created["id"], "size": created["file_size"]})
+    if callback:
+        body = UPLOAD_SCRIPT % (json.dumps(_clean(callback)), json.dumps(answers))
+    else:
+        body = json.dumps(answers)
+    req.send_body(200, body, "text/html; charset=utf-8")
+
+
+def content_disposition(kind, filename):
+    """``inline``/``attachment`` with the file name, ASCII or RFC 5987 encoded."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        return "%s; filename*=UTF-8''%s" % (kind, urllib.parse.quote(filename, safe=""))
+    return '%s; filename="%s"' % (kind, filename.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+@pattern_route("GET", r"/web/content/(?P<attachment_id>[0-9]+)")
+def web_content(req, attachment_id):
+    """An attachment's bytes, for the session's user (404 when missing or not readable)."""
+    _sid, session = req.session()
+    dbname = session.get("db") if session and session.get("uid") else None
+    try:
+        if not dbname:
+            raise attachments.NotFound(attachment_id)  # the public user reads nothing here
+        name, mimetype, checksum, _public, data = attachments.read(
+            req.app.config, dbname, int(attachment_id))
+    except (attachments.NotFound, db.NotInitialized):
+        req.send_text(404, "Not Found")
+        return
+    download = req.query.get("download", ["false"])[0].lower() in ("1", "true", "yes", "on")
+    req.send_body(200, data, mimetype, [
+        ("Content-Disposition", content_disposition("attachment" if download else "inline",
+                                                    name)),
+        ("ETag", '"%s"' % checksum), ("Cache-Control", "max-age=0"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "default-src 'none'")])
 
 
 def _rows_db(req, requested):

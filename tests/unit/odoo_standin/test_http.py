@@ -12,8 +12,9 @@ import redis
 
 from odoo_standin import websocket
 from odoo_standin.cli import initialize
-from odoo_standin.sessions import store_from_env
+from odoo_standin.sessions import store_for
 
+from session_addon import ADDON_DIR, ADDON_NAME
 from standin_helpers import dbname_for
 
 
@@ -128,9 +129,10 @@ def test_redis_sessions_are_shared_between_instances(tenant_config, make_config,
     env = {"ODOO_SESSION_REDIS": "1", "ODOO_SESSION_REDIS_HOST": redis_server.host,
            "ODOO_SESSION_REDIS_PORT": str(redis_server.port),
            "ODOO_SESSION_REDIS_PREFIX": "shared-test"}
-    first = serve(tenant_config, store_from_env(env, "/nonexistent"), served_by="app1")
+    loaded = {ADDON_NAME: ADDON_DIR}
+    first = serve(tenant_config, store_for(loaded, env, "/nonexistent"), served_by="app1")
     second = serve(make_config(["-d", tenant_config["db_name"]]),
-                   store_from_env(env, "/nonexistent"), served_by="app2")
+                   store_for(loaded, env, "/nonexistent"), served_by="app2")
     sid = session_cookie(login(first.http_port)[1])
     info = jsonrpc(second.http_port, "/web/session/get_session_info", cookie=sid)
     assert (info["result"]["uid"], info["result"]["served_by"]) == (2, "app2")
