@@ -88,10 +88,9 @@ def test_upload_to_the_filestore_and_read_back(tenant):
                      "id": first["id"], "size": len(PDF)}
     assert second["mimetype"] == "text/plain" and second["size"] == 5
     sha = hashlib.sha1(PDF).hexdigest()
-    name, model, res_id, kind, _mime, size, checksum, store_fname, db_datas = row(tenant,
-                                                                               first["id"])
-    assert (name, model, res_id, kind, size, checksum) == ("report.pdf", "res.partner", 3,
-                                                          "binary", len(PDF), sha)
+    stored = row(tenant, first["id"])
+    name, model, res_id, kind, _mime, size, checksum, store_fname, db_datas = stored
+    assert (name, model, res_id, kind, size, checksum) == ("report.pdf", "res.partner", 3, "binary", len(PDF), sha)
     assert (store_fname, db_datas) == ("%s/%s" % (sha[:2], sha), None)
     with open(filestore_file(tenant, store_fname), "rb") as handle:
         assert handle.read() == PDF

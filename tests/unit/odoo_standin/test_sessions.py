@@ -13,7 +13,7 @@ import redis
 from odoo_standin.sessions import (FileSessionStore, load_core,
                                    new_sid, store_for)
 
-from session_addon import ADDON_DIR, ADDON_NAME, ADDONS_DIR
+from session_addon import ADDON_DIR, ADDON_NAME
 
 LOADED = {ADDON_NAME: ADDON_DIR}
 
@@ -59,8 +59,8 @@ def test_the_addon_and_odoo_session_redis_give_the_core_store(redis_server):
     core = load_core(ADDON_DIR)
     assert isinstance(store, core.RedisSessionStore)
     assert core.__file__ == os.path.join(ADDON_DIR, "core.py")
-    assert store.describe() == "redis at %s:%s with prefix 'standin'" % (redis_server.host,
-                                                                          redis_server.port)
+    where = (redis_server.host, redis_server.port)
+    assert store.describe() == "redis at %s:%s with prefix 'standin'" % where
     # What server.py calls: save(sid, data) decides the TTL from the uid.
     sid = new_sid()
     store.save(sid, {"uid": 2, "login": "admin"})

@@ -198,7 +198,7 @@ def _clear_env(monkeypatch):
 def test_without_odoo_session_redis_odoo_keeps_its_files(glue, fake_odoo, monkeypatch):
     _clear_env(monkeypatch)
     glue.post_load()
-    assert type(fake_odoo.root.session_store) is FakeFilesystemSessionStore
+    assert type(fake_odoo.root.session_store) is FakeFilesystemSessionStore  # pylint: disable=unidiomatic-typecheck
 
 
 def test_a_bad_variable_stops_the_hook(glue, monkeypatch):
