@@ -179,8 +179,8 @@ class Settings:
 
     def describe(self):
         if self.sentinel_host:
-            text = "redis master %r via sentinel %s:%s" % (self.master_name, self.sentinel_host,
-                                                            self.sentinel_port)
+            where = (self.master_name, self.sentinel_host, self.sentinel_port)
+            text = "redis master %r via sentinel %s:%s" % where
         elif self.url:
             text = "redis at ODOO_SESSION_REDIS_URL"
         else:
@@ -309,8 +309,7 @@ class _SentinelTarget:
 
     def __init__(self, settings):
         self.settings = settings
-        self.sentinel_what = "the Sentinel at %s:%s" % (settings.sentinel_host,
-                                                         settings.sentinel_port)
+        self.sentinel_what = "the Sentinel at %s:%s" % (settings.sentinel_host, settings.sentinel_port)
         self._sentinel = redis.Redis(host=settings.sentinel_host, port=settings.sentinel_port,
                                      **settings.sentinel_kwargs())
         self._lock = threading.Lock()
