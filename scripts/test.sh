@@ -43,6 +43,15 @@ stage_unit() { run_pytest tests/unit; }
 stage_sanity() { scripts/sanity.sh; }
 stage_integration() { run_pytest tests/integration; }
 stage_image-tests() { run_pytest tests/images; }
+# CI shows only this script's output: name every task that failed, with the
+# first lines of its result, since the log's tail is the destroy step.
+failed_tasks() {
+  echo "--- failed tasks in $1:"
+  awk '/TASK \[/ { task = $0 }
+       /fatal: \[|failed: \[/ { print task; left = 12 }
+       left > 0 { print substr($0, 1, 400); left-- }' "$1" | head -n 300
+  echo "---"
+}
 run_scenarios() {
   local scenario rc=0
   for scenario in "$@"; do
@@ -51,6 +60,7 @@ run_scenarios() {
       grep -E '^(PLAY RECAP|.*ok=.*changed=)' "$logs/molecule-$scenario.log" | tail -n 20
       echo "scenario $scenario passed"
     else
+      failed_tasks "$logs/molecule-$scenario.log"
       tail -n 80 "$logs/molecule-$scenario.log"
       echo "scenario $scenario FAILED"
       rc=1
