@@ -43,13 +43,14 @@ stage_unit() { run_pytest tests/unit; }
 stage_sanity() { scripts/sanity.sh; }
 stage_integration() { run_pytest tests/integration; }
 stage_image-tests() { run_pytest tests/images; }
-# CI shows only this script's output: name every task that failed, with the
-# first lines of its result, since the log's tail is the destroy step.
+# CI shows only this script's output: name the tasks that failed last (the
+# refusals' expected failures come first), with the first lines of their
+# results, since the log's own tail is the destroy step.
 failed_tasks() {
   echo "--- failed tasks in $1:"
   awk '/TASK \[/ { task = $0 }
        /fatal: \[|failed: \[/ { print task; left = 12 }
-       left > 0 { print substr($0, 1, 400); left-- }' "$1" | head -n 300
+       left > 0 { print substr($0, 1, 400); left-- }' "$1" | tail -n 120
   echo "---"
 }
 run_scenarios() {
