@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
 # Prepare (once) and enter the development environment of this checkout:
-#   - a Python venv in .venv with requirements-dev.txt, rebuilt when that file changes;
+#   - a Python venv with requirements-dev.txt, built once per version of that file in
+#     ~/.cache/odoo-hosting (ODOO_HOSTING_CACHE) and linked as .venv;
 #   - the checkout linked as .ansible/collections/ansible_collections/sysgenpro/odoo_hosting,
 #     so that sysgenpro.odoo_hosting.* resolves to the working tree.
 # Source it (`. scripts/dev-env.sh`) to get the venv on PATH, or run it to only prepare.
 _odoo_hosting_dev_env() {
-  local top stamp want
+  local top cache want venv
   top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-  stamp="$top/.venv/.requirements.sha256"
   want=$(sha256sum "$top/requirements-dev.txt" | cut -d' ' -f1)
-  if [ ! -x "$top/.venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "dev-env: creating the venv from requirements-dev.txt" >&2
+  # The venv is built once per requirements-dev.txt and shared by every
+  # checkout on the machine (a fresh clone in CI reuses it, as it reuses the
+  # images); .venv links to it. A venv cannot be moved once made, so it is
+  # built where it stays, under a lock, and the stamp written last marks it
+  # complete.
+  cache=${ODOO_HOSTING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-hosting}
+  venv="$cache/venv-${want:0:16}"
+  mkdir -p "$cache" || return 1
+  (
+    flock 9
+    if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+      echo "dev-env: creating the venv from requirements-dev.txt in $venv" >&2
+      rm -rf "$venv"
+      python3 -m venv "$venv" &&
+        "$venv/bin/pip" install -q --upgrade pip &&
+        "$venv/bin/pip" install -q -r "$top/requirements-dev.txt" &&
+        echo "$want" >"$venv/.requirements.sha256"
+    fi
+  ) 9>"$venv.lock" || return 1
+  if [ "$(readlink "$top/.venv")" != "$venv" ]; then
     rm -rf "$top/.venv"
-    python3 -m venv "$top/.venv" || return 1
-    "$top/.venv/bin/pip" install -q --upgrade pip || return 1
-    "$top/.venv/bin/pip" install -q -r "$top/requirements-dev.txt" || return 1
-    echo "$want" >"$stamp"
+    ln -s "$venv" "$top/.venv"
   fi
   mkdir -p "$top/.ansible/collections/ansible_collections/sysgenpro"
   ln -sfn "$top" "$top/.ansible/collections/ansible_collections/sysgenpro/odoo_hosting"

@@ -20,8 +20,10 @@ git ls-files -z --cached --others --exclude-standard --deduplicate -- . ':!image
 (cd "$tree" && git init -q && git add -A)
 
 # ansible-test installs each sanity test's own pinned requirements; keep them
-# out of the development venv, in a venv of their own (created once).
-venv="$top/.cache/sanity-venv"
+# out of the development venv, in a venv of their own, created once and shared
+# by the checkouts on this machine like the dev venv (scripts/dev-env.sh).
+venv="${ODOO_HOSTING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-hosting}/sanity-venv"
+mkdir -p "$(dirname "$venv")"
 core=$(grep -E '^ansible-core==' "$top/requirements-dev.txt")
 if [ "$("$venv/bin/pip" freeze 2>/dev/null | grep -E '^ansible-core==')" != "$core" ]; then
   rm -rf "$venv"
@@ -39,7 +41,9 @@ cp "$top/scripts/lib/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pi
 
 # The shellcheck sanity test is skipped, with only a warning, without it.
 if ! command -v shellcheck >/dev/null && [ "$(id -u)" -eq 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  # Test stages may run side by side (scripts/test.sh): queue on the tests' apt lock.
+  DEBIAN_FRONTEND=noninteractive flock /run/lock/odoo-hosting-tests-apt.lock \
+    apt-get install -y -qq shellcheck >/dev/null
 fi
 
 cd "$tree"
