@@ -2,6 +2,8 @@
 # The whole test suite, from nothing, on a Debian machine as root:
 #   scripts/test.sh            every stage CI runs, in order
 #   scripts/test.sh lint unit  only the stages named (any order)
+# lint, unit, sanity, integration and image-tests run side by side when they
+# follow each other (TEST_PARALLEL=0: one after the other).
 # Stages CI runs: docker images lint unit sanity integration image-tests molecule
 # On demand only: tier-scenarios (the per-tier Molecule scenarios).
 # `molecule` runs the whole-tenant scenario, which carries every drill;
@@ -26,7 +28,7 @@ say() { printf '\n==> %s\n' "$*"; }
 # pytest exits 5 when a tree holds no test yet; that is not a failure here.
 run_pytest() {
   local rc=0
-  pytest -q "$@" || rc=$?
+  pytest -q -p no:cacheprovider "$@" || rc=$?
   [ "$rc" -eq 5 ] && { echo "(no tests collected in $*)"; rc=0; }
   return "$rc"
 }
@@ -81,23 +83,72 @@ stages=("$@")
 # shellcheck source=scripts/dev-env.sh
 . scripts/dev-env.sh || exit 1
 
+# These stages only read the checkout and start their own throwaway services
+# on free ports and their own test network, so they run side by side (lint
+# and sanity are CPU-bound, the tests mostly wait on services): each into its
+# own log, shown in order once all have ended. TEST_PARALLEL=0 runs them one
+# after the other.
+side_by_side=" lint unit sanity integration image-tests "
 passed=0 failed=0 failed_names=() timings=()
+record() { # stage seconds rc [note]
+  if [ "$3" -eq 0 ]; then
+    passed=$((passed + 1))
+    timings+=("$1|$2|passed${4:-}")
+    echo "stage $1 passed in $2 s"
+  else
+    failed=$((failed + 1)); failed_names+=("$1")
+    timings+=("$1|$2|FAILED${4:-}")
+    echo "stage $1 FAILED after $2 s"
+  fi
+}
+run_group() { # stages run side by side
+  local stage dir
+  dir=$(mktemp -d "$logs/stages.XXXXXX")
+  say "stages $* (side by side; logs: $logs/stage-<name>.log)"
+  for stage in "$@"; do
+    (
+      begin=$SECONDS
+      rc=0
+      "stage_$stage" >"$logs/stage-$stage.log" 2>&1 || rc=$?
+      echo "$rc $((SECONDS - begin))" >"$dir/$stage"
+    ) &
+  done
+  wait
+  for stage in "$@"; do
+    say "stage $stage"
+    cat "$logs/stage-$stage.log"
+    read -r rc seconds <"$dir/$stage"
+    record "$stage" "$seconds" "$rc" " (side by side)"
+  done
+  rm -rf "$dir"
+}
+
 for stage in "${stages[@]}"; do
   if ! declare -F "stage_$stage" >/dev/null; then
     echo "test.sh: unknown stage '$stage' (stages: ${all_stages[*]}; on demand: ${on_demand_stages[*]})" >&2
     exit 2
   fi
+done
+i=0
+while [ "$i" -lt "${#stages[@]}" ]; do
+  group=()
+  while [ "${TEST_PARALLEL:-1}" != 0 ] && [ "$i" -lt "${#stages[@]}" ] &&
+    [[ "$side_by_side" == *" ${stages[$i]} "* ]]; do
+    group+=("${stages[$i]}"); i=$((i + 1))
+  done
+  if [ "${#group[@]}" -gt 1 ]; then
+    run_group "${group[@]}"
+    continue
+  fi
+  [ "${#group[@]}" -eq 1 ] && i=$((i - 1))
+  stage=${stages[$i]}; i=$((i + 1))
   say "stage $stage"
   start=$SECONDS
-  if "stage_$stage"; then
-    passed=$((passed + 1))
-    timings+=("$stage|$((SECONDS - start))|passed")
-    echo "stage $stage passed in $((SECONDS - start)) s"
-  else
-    failed=$((failed + 1)); failed_names+=("$stage")
-    timings+=("$stage|$((SECONDS - start))|FAILED")
-    echo "stage $stage FAILED after $((SECONDS - start)) s"
-    # Nothing after a broken engine or missing images can pass.
+  rc=0
+  "stage_$stage" || rc=$?
+  record "$stage" $((SECONDS - start)) "$rc"
+  # Nothing after a broken engine or missing images can pass.
+  if [ "$rc" -ne 0 ]; then
     case "$stage" in docker | images) break ;; esac
   fi
 done

@@ -22,6 +22,10 @@ PG_SUPERUSER = "postgres"
 PG_SUPERUSER_PASSWORD = "test-only-superuser-password"
 
 
+# Shared with scripts/sanity.sh.
+APT_LOCK = "/run/lock/odoo-hosting-tests-apt.lock"
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -32,8 +36,11 @@ def _apt_install(*packages):
     if os.geteuid() != 0:
         pytest.fail("missing Debian packages %s and not root to install them" % " ".join(packages))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env,
+    # scripts/test.sh runs test stages side by side; apt's own lock would make
+    # the second one fail, so they queue on this one.
+    lock = ["flock", APT_LOCK]
+    subprocess.run([*lock, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run([*lock, "apt-get", "install", "-y", "-qq", *packages], check=True, env=env,
                    stdout=subprocess.DEVNULL)
 
 
