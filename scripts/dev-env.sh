@@ -15,6 +15,7 @@ _odoo_hosting_dev_env() {
   # built where it stays, under a lock, and the stamp written last marks it
   # complete.
   cache=${ODOO_HOSTING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-hosting}
+  export ODOO_HOSTING_CACHE=$cache
   venv="$cache/venv-${want:0:16}"
   mkdir -p "$cache" || return 1
   (

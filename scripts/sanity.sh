@@ -22,8 +22,7 @@ git ls-files -z --cached --others --exclude-standard --deduplicate -- . ':!image
 # ansible-test installs each sanity test's own pinned requirements; keep them
 # out of the development venv, in a venv of their own, created once and shared
 # by the checkouts on this machine like the dev venv (scripts/dev-env.sh).
-venv="${ODOO_HOSTING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-hosting}/sanity-venv"
-mkdir -p "$(dirname "$venv")"
+venv="${ODOO_HOSTING_CACHE:?run it as scripts/test.sh sanity, or source scripts/dev-env.sh first}/sanity-venv"
 core=$(grep -E '^ansible-core==' "$top/requirements-dev.txt")
 if [ "$("$venv/bin/pip" freeze 2>/dev/null | grep -E '^ansible-core==')" != "$core" ]; then
   rm -rf "$venv"

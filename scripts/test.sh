@@ -139,9 +139,11 @@ while [ "$i" -lt "${#stages[@]}" ]; do
   if [ "${#group[@]}" -gt 1 ]; then
     run_group "${group[@]}"
     continue
+  elif [ "${#group[@]}" -eq 1 ]; then
+    stage=${group[0]}
+  else
+    stage=${stages[$i]}; i=$((i + 1))
   fi
-  [ "${#group[@]}" -eq 1 ] && i=$((i - 1))
-  stage=${stages[$i]}; i=$((i + 1))
   say "stage $stage"
   start=$SECONDS
   rc=0
