@@ -315,10 +315,11 @@ def judge_database(database, answers, min_rows):
 class RestoreDrill(object):
     """One restore drill; every step notes its result, and the whole is written as metrics."""
 
-    def __init__(self, run, args, clock=time.time):
+    def __init__(self, run, args, clock=time.time, sleep=time.sleep):
         self.run = run
         self.args = args
         self.clock = clock
+        self.sleep = sleep
         self.scratch = check_scratch_dir(args.scratch_dir)
         self.data_dir = os.path.join(self.scratch, 'data')
         self.run_dir = os.path.join(self.scratch, 'run')
@@ -373,9 +374,15 @@ class RestoreDrill(object):
                                    '-o', options, 'start', timeout=self.args.timeout + 60)
         if rc != 0:
             return self.step('start', False, self.server_log_tail() or (err or out).strip())
-        # With hot_standby off the server answers only once recovery has ended
-        # and the target action has promoted it; check it says so.
-        answer = self.psql('postgres', 'SELECT pg_is_in_recovery()')
+        # pg_ctl -w returns once the postmaster runs, which during recovery
+        # with hot_standby off is before it accepts connections: ask until
+        # recovery has ended and the target action has promoted it.
+        deadline = self.clock() + self.args.timeout
+        while True:
+            answer = self.psql('postgres', 'SELECT pg_is_in_recovery()', quiet=True)
+            if answer == 'f' or self.clock() >= deadline:
+                break
+            self.sleep(1)
         return self.step('start', answer == 'f', 'pg_is_in_recovery: %s' % answer)
 
     def server_log_tail(self):
@@ -385,11 +392,12 @@ class RestoreDrill(object):
         except OSError:
             return ''
 
-    def psql(self, database, sql):
+    def psql(self, database, sql, quiet=False):
         rc, out, err = self.run([os.path.join(self.args.pg_bin_dir, 'psql'), '-X', '-A', '-t', '-q', '-h', self.run_dir,
                                  '-p', str(self.args.port), '-U', self.args.db_user, '-d', database, '-c', sql], timeout=600)
         if rc != 0:
-            fail('psql %s: %s' % (database, err.strip()))
+            if not quiet:
+                fail('psql %s: %s' % (database, err.strip()))
             return None
         return out.strip()
 

@@ -263,3 +263,40 @@ def test_restore_drill_without_a_backup_fails_before_touching_postgresql(ob, tmp
     drill = ob.RestoreDrill(run, args)
     assert drill.drill() is False
     assert not any(call[0].endswith("pg_ctl") for call in run.calls)
+
+
+def test_restore_drill_waits_for_the_end_of_recovery(ob, tmp_path):
+    # pg_ctl -w returns while recovery runs; with hot_standby off the server
+    # refuses connections until it has promoted.
+    args = drill_args(ob, tmp_path)
+    info = '[{"name": "odoo", "status": {"code": 0}, "backup": [{"type": "full", "timestamp": {"start": 1, "stop": 2}}]}]'
+    refused = (2, "", "FATAL:  the database system is not accepting connections")
+    run = FakeRun([("info", (0, info, "")),
+                   ("SELECT pg_is_in_recovery()", [refused, refused, (0, "f\n", "")]),
+                   ("SELECT to_regclass('public.ir_module_module') IS NOT NULL", (0, "t\n", "")),
+                   ("SELECT count(*) FROM public.ir_module_module", (0, "12\n", "")),
+                   ("SELECT count(*) FROM public.res_users", (0, "4\n", ""))],
+                  hook=postmaster(str(tmp_path / "verify" / "data")))
+    sleeps = []
+    drill = ob.RestoreDrill(run, args, sleep=sleeps.append)
+    assert drill.drill() is True
+    assert sleeps == [1, 1]
+
+
+def test_restore_drill_gives_up_on_a_recovery_that_never_ends(ob, tmp_path):
+    args = drill_args(ob, tmp_path, "--timeout", "60")
+    info = '[{"name": "odoo", "status": {"code": 0}, "backup": [{"type": "full", "timestamp": {"start": 1, "stop": 2}}]}]'
+    now = [1000.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    run = FakeRun([("info", (0, info, "")),
+                   ("SELECT pg_is_in_recovery()", (2, "", "FATAL:  the database system is not accepting connections"))],
+                  hook=postmaster(str(tmp_path / "verify" / "data")))
+    drill = ob.RestoreDrill(run, args, clock=lambda: now[0], sleep=sleep)
+    assert drill.drill() is False
+    assert now[0] == 1060.0
+    steps = dict((labels["step"], value) for name, labels, value in drill.samples(False, 0, 1, None)
+                 if name == "odoo_backup_restore_verify_step_success")
+    assert steps["start"] is False and steps["stop"] is True
