@@ -186,6 +186,9 @@ class Tenant:
         self.redis_hosts = _itergroup(inventory, "odoo_redis") or self.db_hosts
         self.app_hosts = _itergroup(inventory, "odoo_app")
         self.sentinel_hosts = self.redis_hosts + [host for host in self.app_hosts if host not in self.redis_hosts]
+        self.backup_hosts = _itergroup(inventory, "odoo_backup")
+        # pgBackRest's TLS server runs on the backup host and, when there is one, on every DB host.
+        self.pgbackrest_hosts = (self.db_hosts + self.backup_hosts) if self.backup_hosts else []
         self.selected = self._select(host_specs)
         self._states: dict[str, HostState] = {}
         self._defaults: dict[str, dict[str, Any]] = {}
@@ -207,9 +210,10 @@ class Tenant:
         return [host for host in self.selected if self.roles(host)]
 
     def roles(self, host: str) -> frozenset[str]:
-        """What the host runs: db, redis, sentinel, app (empty: not a tenant host)."""
+        """What the host runs: db, redis, sentinel, app, backup, pgbackrest (empty: not a tenant host)."""
         return frozenset(kind for kind, hosts in (("db", self.db_hosts), ("redis", self.redis_hosts),
-                                                  ("sentinel", self.sentinel_hosts), ("app", self.app_hosts))
+                                                  ("sentinel", self.sentinel_hosts), ("app", self.app_hosts),
+                                                  ("backup", self.backup_hosts), ("pgbackrest", self.pgbackrest_hosts))
                          if host in hosts)
 
     def hostvars(self, host: str) -> dict[str, Any]:

@@ -85,6 +85,10 @@ LISTENERS: dict[str, tuple[Listener, ...]] = {
         Listener("traefik_https_port", "Traefik websecure", (EVERY,)),
         Listener("traefik_internal_port", "Traefik internal", (Setting("traefik_internal_address"),)),
     ),
+    "pgbackrest": (
+        # roles/backup/templates/pgbackrest.conf.j2: tls-server-address = backup_address, the service address.
+        Listener("backup_tls_server_port", "pgBackRest TLS server", (SERVICE,)),
+    ),
     "all": (
         Listener("exporters_node_port", "node exporter", (SERVICE,)),
     ),
@@ -242,6 +246,14 @@ def _units_of(tenant: Tenant, host: str) -> list[UnitCase]:
         want("prometheus-redis-exporter.service", RUNNING, "roles/exporters (exporters_redis)")
     if "sentinel" in roles:
         want("redis-sentinel.service", RUNNING, "roles/redis/tasks/main.yml")
+    if "pgbackrest" in roles:
+        want("pgbackrest-server.service", RUNNING, "roles/backup/tasks/service.yml")
+    if "backup" in roles:
+        for timer in ("odoo-backup-full", "odoo-backup-diff", "odoo-backup-incr", "odoo-backup-metrics"):
+            want(f"{timer}.timer", RUNNING, "roles/backup/tasks/service.yml")
+        if tenant.flag(host, "backup_restore_verify_enabled"):
+            want("odoo-backup-restore-verify.timer", RUNNING, "roles/backup/tasks/service.yml")
+        want("postgresql.service", DISABLED, "roles/backup/tasks/install.yml: PostgreSQL runs there only for the drill")
     if "app" in roles:
         if tenant.flag(host, "docker_service_enabled"):
             want("docker.service", RUNNING, "roles/docker/tasks/service.yml")
@@ -350,6 +362,15 @@ def _files_of(tenant: Tenant, host: str) -> list[FileCase]:
         want("/etc/redis", 0o2770, "redis", "redis", "Redis configuration directory")
         want("/etc/redis/sentinel-users.acl", 0o640, "root", "redis", "Sentinel ACL users")
         want("/etc/redis/sentinel.conf", 0o640, "redis", "redis", "Sentinel passwords (rewritten by Sentinel)")
+    if "pgbackrest" in roles:
+        # roles/backup/vars/main.yml: root:<the user pgBackRest runs as> 0640; the key is that user's, 0600.
+        user = "pgbackrest" if "backup" in roles else "postgres"
+        want("/etc/pgbackrest/pgbackrest.conf", 0o640, "root", user,
+             "pgBackRest settings (the repository passphrase on the backup host)")
+        want("/etc/pgbackrest/pki/pgbackrest.key", 0o600, user, user, "pgBackRest TLS private key")
+    if "backup" in roles:
+        want("/etc/pgbackrest/restore-verify.conf", 0o640, "root", "pgbackrest", "the restore drill's repository passphrase")
+        want(tenant.text(host, "backup_repo_path"), 0o750, "pgbackrest", "pgbackrest", "the encrypted repository")
     if "app" in roles:
         # roles/haproxy/tasks/configure.yml: the statistics password.
         want("/etc/haproxy/haproxy.cfg", 0o640, "root", "haproxy", "HAProxy statistics password")
