@@ -100,7 +100,7 @@ def read_metric(path, name, labels=None):
     for line in text.splitlines():
         if line.startswith('#'):
             continue
-        head, _, value = line.rpartition(' ')
+        head, _sep, value = line.rpartition(' ')
         if head == wanted:
             try:
                 return float(value)
@@ -445,7 +445,7 @@ class RestoreDrill(object):
             if os.path.exists(os.path.join(self.data_dir, 'postmaster.pid')):
                 self.stop()
         self.verify()
-        passed = all(ok for _, ok in self.steps)
+        passed = all(ok for _name, ok in self.steps)
         if passed:
             # Keep the scratch copy of a failed drill for a look; the next drill removes it.
             self.clean()

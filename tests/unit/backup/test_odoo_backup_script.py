@@ -91,7 +91,7 @@ def test_info_samples_take_the_newest_good_backup_per_type_and_repository(ob):
 
 
 def test_info_samples_of_a_missing_stanza_say_so(ob):
-    names = {name: value for name, _, value in ob.info_samples(INFO, "other", 5000)}
+    names = {name: value for name, _labels, value in ob.info_samples(INFO, "other", 5000)}
     assert names == {"odoo_backup_stanza_status_code": 99, "odoo_backup_count": 0}
 
 
@@ -132,7 +132,7 @@ def test_backup_retries_then_reports(ob, answers, retries, ok, attempts, sleeps)
     assert len(run.calls) == attempts
     assert run.calls[0] == ["pgbackrest", "--stanza=odoo", "--type=diff", "--repo=1", "--log-level-console=info", "backup"]
     assert slept == [30] * sleeps
-    values = {name: value for name, _, value in samples}
+    values = {name: value for name, _labels, value in samples}
     assert values["odoo_backup_run_success"] is ok
     assert values["odoo_backup_run_attempts"] == attempts
 
@@ -252,7 +252,7 @@ def test_restore_drill_fails_loudly_on_a_wrong_schema_and_still_stops_the_server
     steps = dict((labels["step"], value) for name, labels, value in drill.samples(False, 0, 1, 50)
                  if name == "odoo_backup_restore_verify_step_success")
     assert steps["schema acme"] is False and steps["restore"] is True
-    last = [value for name, _, value in drill.samples(False, 0, 1, 50)
+    last = [value for name, _labels, value in drill.samples(False, 0, 1, 50)
             if name == "odoo_backup_restore_verify_last_success_timestamp_seconds"]
     assert last == [50]
 
