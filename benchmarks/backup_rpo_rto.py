@@ -4,7 +4,8 @@
 Drives the demo (scripts/demo.sh up first; it has the backup host
 demo-backup-1) from this machine and prints one JSON document.
 
-RPO, N runs: a client writes a row every --interval seconds through
+RPO, N runs, after one full backup (playbooks/backup.yml, the base the
+archive is replayed from): a client writes a row every --interval seconds through
 Traefik -> Odoo stand-in -> HAProxy -> PgBouncer -> PostgreSQL (POST
 /standin/rows, as the tenant scenario's probe) and notes when each write was
 acknowledged. After --write-seconds every DB VM is hard-stopped at once
@@ -61,7 +62,8 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 rm -rf "$SCRATCH"; mkdir -p "$SCRATCH/run"; chmod 700 "$SCRATCH" "$SCRATCH/run"
 echo 'local all all trust' > "$SCRATCH/run/hba"
 pgbackrest --config=$conf --stanza=$STANZA --pg1-path="$SCRATCH/data" --archive-mode=off \
-  --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA archive-get %f \"%p\"" \
+  --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA --pg1-path=$SCRATCH/data \
+archive-get %f \"%p\"" \
   --log-level-console=warn restore
 "$PG_BIN/pg_ctl" -D "$SCRATCH/data" -l "$SCRATCH/run/log" -w -t 600 start -o "-c port=55433 \
   -c listen_addresses='' -c unix_socket_directories=$SCRATCH/run -c hba_file=$SCRATCH/run/hba \
@@ -131,9 +133,12 @@ class Writer(threading.Thread):
 
 def archived_ids(from_id):
     script = ARCHIVE_ROWS.replace("$SCRATCH", SCRATCH).replace("$STANZA", STANZA)
-    out = demo.docker("exec", "-e", "DB=%s" % demo.DATABASE, "-e", "FROM_ID=%d" % from_id, "-u", "pgbackrest",
-                      BACKUP_VM, "bash", "-c", script)
-    return {int(line) for line in out.split()}
+    result = subprocess.run(["docker", "exec", "-e", "DB=%s" % demo.DATABASE, "-e", "FROM_ID=%d" % from_id,
+                             "-u", "pgbackrest", BACKUP_VM, "bash", "-c", script],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError("the restore of the archive on %s failed: %s" % (BACKUP_VM, result.stderr[-2000:]))
+    return {int(line) for line in result.stdout.split()}
 
 
 def rpo_run(args):
@@ -226,6 +231,8 @@ def main(argv=None):
     report = {"benchmark": "backup_rpo_rto", "cpus": os.cpu_count(),
               "archive_timeout": leader_sql("SHOW archive_timeout")}
     if args.only != "rto":
+        # The archive is replayed from the newest backup: there must be one.
+        ansible("backup.yml", "-e", "backup_type=full")
         runs = []
         for run in range(1, args.runs + 1):
             runs.append(rpo_run(args))
