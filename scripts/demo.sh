@@ -20,7 +20,8 @@ source scripts/dev-env.sh
 
 case "$1" in
   up)
-    images/build-all.sh
+    # Not images/seaweedfs: only the tenant scenario's second backup repository uses it.
+    images/build-all.sh traefik odoo-standin
     mkdir -p "$ODOO_HOSTING_DEMO_SECRETS"
     chmod 0700 "$top/.cache/demo" "$ODOO_HOSTING_DEMO_SECRETS"
     ansible-playbook -i demo/inventory demo/up.yml
