@@ -3,19 +3,58 @@
 # or only the named ones (`images/build-all.sh traefik odoo-standin`); the
 # Debian base images are always built. Each recipe skips its build when the
 # image's recipe hash is unchanged, so a second run takes seconds.
+#
+# From nothing the builds take minutes, and they wait on different things:
+# debootstrap mostly on the mirror and the disk, the Go recipes (those with a
+# go-build.sh) on the CPU. Three chains run side by side, each line of output
+# prefixed with its chain's name:
+#   debian12  the bookworm base, then the recipes built on it
+#   debian13  the trixie base
+#   go        the Go recipes, one after the other (two compiles at once on
+#             two cores would only share them)
+# A recipe that needs a base image builds it itself (images/vm/build.sh holds
+# a lock per image, so a second caller waits for the first and finds it built).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-"$here/vm/build.sh" bookworm
-"$here/vm/build.sh" trixie
-if [ $# -gt 0 ]; then
-  for name in "$@"; do
-    [ -x "$here/$name/build.sh" ] || { echo "build-all.sh: no recipe images/$name/build.sh" >&2; exit 2; }
-    "$here/$name/build.sh"
+names=("$@")
+if [ "${#names[@]}" -eq 0 ]; then
+  for recipe in "$here"/*/build.sh; do
+    name=$(basename "$(dirname "$recipe")")
+    [ "$name" = vm ] || names+=("$name")
   done
-  exit 0
 fi
-for recipe in "$here"/*/build.sh; do
-  case "$recipe" in "$here/vm/build.sh") continue ;; esac
-  "$recipe"
+on_base=() go_recipes=()
+for name in "${names[@]}"; do
+  [ -x "$here/$name/build.sh" ] || { echo "build-all.sh: no recipe images/$name/build.sh" >&2; exit 2; }
+  if [ -e "$here/$name/go-build.sh" ]; then go_recipes+=("$name"); else on_base+=("$name"); fi
 done
+
+chain() { # name recipe... : runs the recipes in order, output prefixed
+  local label=$1 recipe
+  shift
+  (
+    for recipe in "$@"; do
+      # shellcheck disable=SC2086 # "vm/build.sh bookworm" carries its argument
+      "$here"/$recipe || exit
+    done
+  ) 2>&1 | sed -u "s/^/$label: /"
+}
+
+pids=() labels=()
+start() { chain "$@" & pids+=($!); labels+=("$1"); }
+base_chain=("vm/build.sh bookworm")
+for name in "${on_base[@]}"; do base_chain+=("$name/build.sh"); done
+start debian12 "${base_chain[@]}"
+start debian13 "vm/build.sh trixie"
+if [ "${#go_recipes[@]}" -gt 0 ]; then
+  go_chain=()
+  for name in "${go_recipes[@]}"; do go_chain+=("$name/build.sh"); done
+  start go "${go_chain[@]}"
+fi
+
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${labels[$i]}")
+done
+[ "${#failed[@]}" -eq 0 ] || { echo "build-all.sh: failed: ${failed[*]}" >&2; exit 1; }

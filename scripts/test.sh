@@ -3,7 +3,10 @@
 #   scripts/test.sh            every stage CI runs, in order
 #   scripts/test.sh lint unit  only the stages named (any order)
 # lint, unit, sanity, integration and image-tests run side by side when they
-# follow each other (TEST_PARALLEL=0: one after the other).
+# follow each other, and beside molecule when it follows them, at the lowest
+# CPU and I/O priority so that they only take what the scenario leaves idle;
+# the venv is built beside the docker and images stages (TEST_PARALLEL=0: all
+# one after the other).
 # Stages CI runs: docker images lint unit sanity integration image-tests molecule
 # On demand only: tier-scenarios (the per-tier Molecule scenarios).
 # `molecule` runs the whole-tenant scenario, which carries every drill;
@@ -79,16 +82,16 @@ stage_tier-scenarios() { run_scenarios $tier_scenarios; }
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")
 
-# The venv is needed by every stage but the first two.
-# shellcheck source=scripts/dev-env.sh
-. scripts/dev-env.sh || exit 1
-
 # These stages only read the checkout and start their own throwaway services
 # on free ports and their own test network, so they run side by side (lint
 # and sanity are CPU-bound, the tests mostly wait on services): each into its
-# own log, shown in order once all have ended. TEST_PARALLEL=0 runs them one
-# after the other.
+# own log, shown in order once all have ended. When molecule follows them it
+# runs beside them at normal priority, and they are reniced to the idle end
+# (nice 19, idle I/O class): the scenario's converge and drills keep the CPU
+# they had alone, and the fast stages fill its waits. TEST_PARALLEL=0 runs
+# every stage one after the other.
 side_by_side=" lint unit sanity integration image-tests "
+lead_stage=molecule
 passed=0 failed=0 failed_names=() timings=()
 record() { # stage seconds rc [note]
   if [ "$3" -eq 0 ]; then
@@ -101,12 +104,17 @@ record() { # stage seconds rc [note]
     echo "stage $1 FAILED after $2 s"
   fi
 }
-run_group() { # stages run side by side
-  local stage dir
+run_group() { # stages run side by side; the lead stage, if present, at normal priority
+  local stage dir lead=
+  [[ " $* " == *" $lead_stage "* ]] && lead=$lead_stage
   dir=$(mktemp -d "$logs/stages.XXXXXX")
-  say "stages $* (side by side; logs: $logs/stage-<name>.log)"
+  say "stages $* (side by side${lead:+, all but $lead at idle priority}; logs: $logs/stage-<name>.log)"
   for stage in "$@"; do
     (
+      if [ -n "$lead" ] && [ "$stage" != "$lead" ]; then
+        renice -n 19 -p "$BASHPID" >/dev/null
+        ionice -c 3 -p "$BASHPID"
+      fi
       begin=$SECONDS
       rc=0
       "stage_$stage" >"$logs/stage-$stage.log" 2>&1 || rc=$?
@@ -129,13 +137,47 @@ for stage in "${stages[@]}"; do
     exit 2
   fi
 done
+
+# The venv is needed by every stage but docker and images: it is built beside
+# them (pip mostly waits on downloads) and entered before the first stage that
+# needs it, with its own row in the table (0:00 when it is cached).
+venv_pid=
+start_venv() {
+  venv_begin=$SECONDS
+  scripts/dev-env.sh >"$logs/stage-venv.log" 2>&1 &
+  venv_pid=$!
+}
+enter_venv() {
+  local rc=0
+  [ -n "$venv_pid" ] || start_venv
+  wait "$venv_pid" || rc=$?
+  cat "$logs/stage-venv.log"
+  record venv $((SECONDS - venv_begin)) "$rc"
+  [ "$rc" -eq 0 ] || return 1
+  # shellcheck source=scripts/dev-env.sh
+  . scripts/dev-env.sh
+}
+in_venv=
+needs_venv=
+for stage in "${stages[@]}"; do
+  case "$stage" in docker | images) ;; *) needs_venv=1 ;; esac
+done
+[ -z "$needs_venv" ] || [ "${TEST_PARALLEL:-1}" = 0 ] || start_venv
+
 i=0
 while [ "$i" -lt "${#stages[@]}" ]; do
+  case "${stages[$i]}" in
+    docker | images) ;;
+    *) if [ -z "$in_venv" ]; then enter_venv || break; in_venv=1; fi ;;
+  esac
   group=()
   while [ "${TEST_PARALLEL:-1}" != 0 ] && [ "$i" -lt "${#stages[@]}" ] &&
     [[ "$side_by_side" == *" ${stages[$i]} "* ]]; do
     group+=("${stages[$i]}"); i=$((i + 1))
   done
+  if [ "${#group[@]}" -gt 0 ] && [ "$i" -lt "${#stages[@]}" ] && [ "${stages[$i]}" = "$lead_stage" ]; then
+    group+=("$lead_stage"); i=$((i + 1))
+  fi
   if [ "${#group[@]}" -gt 1 ]; then
     run_group "${group[@]}"
     continue
@@ -155,6 +197,8 @@ while [ "$i" -lt "${#stages[@]}" ]; do
   fi
 done
 
+# A broken engine or missing images stop the suite before the venv is used.
+[ -z "$venv_pid" ] || [ -n "$in_venv" ] || wait "$venv_pid"
 say "suite finished in $SECONDS s${failed_names[*]:+; failed: ${failed_names[*]}}"
 printf '%-16s %10s  %s\n' stage "wall time" result
 for row in "${timings[@]}"; do
