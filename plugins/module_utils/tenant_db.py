@@ -187,12 +187,50 @@ DATABASE_QUERY = (
     "d.datcollate, d.datctype, d.datconnlimit, pg_catalog.pg_database_size(d.oid) "
     "FROM pg_catalog.pg_database d WHERE d.datname = %s")
 
-ROLE_QUERY = "SELECT a.rolcanlogin, a.rolpassword FROM pg_catalog.pg_authid a WHERE a.rolname = %s"
+# The owner's login and password, the attributes that would make it more than
+# a tenant's owner, and every role it is a member of (directly or through
+# others) that is predefined (pg_*) or has one of those attributes: a member
+# can SET ROLE to it or inherits its rights. pg_database_owner is left out:
+# its only member is each database's owner, in that database.
+ROLE_QUERY = (
+    "SELECT a.rolcanlogin, a.rolpassword, a.rolsuper, a.rolreplication, a.rolcreaterole, a.rolbypassrls, "
+    "ARRAY(SELECT b.rolname::text FROM pg_catalog.pg_roles b "
+    "WHERE b.oid <> a.oid AND b.rolname <> 'pg_database_owner' "
+    "AND (b.rolname LIKE 'pg\\_%%' OR b.rolsuper OR b.rolreplication OR b.rolcreaterole OR b.rolbypassrls) "
+    "AND pg_catalog.pg_has_role(a.oid, b.oid, 'MEMBER') ORDER BY 1) "
+    "FROM pg_catalog.pg_authid a WHERE a.rolname = %s")
+
+# Attributes an owner must not have: each gives rights beyond its own database.
+PRIVILEGED_ATTRIBUTES = ('SUPERUSER', 'REPLICATION', 'CREATEROLE', 'BYPASSRLS')
 
 EXTENSIONS_QUERY = "SELECT e.extname FROM pg_catalog.pg_extension e ORDER BY 1"
 
 AVAILABLE_EXTENSIONS_QUERY = (
     "SELECT a.name FROM pg_catalog.pg_available_extensions a WHERE a.name = ANY(%s) ORDER BY 1")
+
+
+def role_state(row):
+    """The ``ROLE_QUERY`` row as a dict, or None for a missing role."""
+    if row is None:
+        return None
+    can_login, password, superuser, replication, createrole, bypassrls, memberships = row
+    attributes = [name for name, value in zip(PRIVILEGED_ATTRIBUTES, (superuser, replication, createrole, bypassrls))
+                  if value]
+    return dict(can_login=can_login, password=password, privileged_attributes=attributes,
+                privileged_memberships=list(memberships or []))
+
+
+def owner_privileges(role):
+    """Why an existing role may not own a tenant database (empty when it may).
+
+    A superuser is a member of every role, so its memberships are not listed.
+    """
+    problems = []
+    if role['privileged_attributes']:
+        problems.append('has %s' % ', '.join(role['privileged_attributes']))
+    if role['privileged_memberships'] and 'SUPERUSER' not in role['privileged_attributes']:
+        problems.append('is a member of %s' % ', '.join(role['privileged_memberships']))
+    return problems
 
 
 def database_state(row):

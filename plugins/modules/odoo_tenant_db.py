@@ -47,6 +47,10 @@ options:
       - Required with O(state=present). With O(state=absent) it names the role O(drop_owner) removes.
       - The role is created (LOGIN, no other attributes) when missing.
       - V(postgres), V(public) and names starting with V(pg_) are refused.
+      - An existing role is refused, before anything changes, when it has SUPERUSER, REPLICATION,
+        CREATEROLE or BYPASSRLS, or is a member (directly or through other roles) of a predefined
+        V(pg_*) role or of a role with one of those attributes: the module would otherwise reset the
+        password of a privileged role and hand it to the application.
     type: str
   owner_password:
     description:
@@ -86,6 +90,8 @@ options:
     description:
       - Extensions to create in the database when missing, for example V(pg_trgm) and V(unaccent).
       - Extensions not listed are left alone.
+      - Every listed extension must be available on the server; one that is not fails the task before
+        the owner or the database is created or changed.
     type: list
     elements: str
     default: []
@@ -270,8 +276,7 @@ class TenantDatabase(object):
         return tenant_db.database_state(fetch_one(self.conn, tenant_db.DATABASE_QUERY, (self.name,)))
 
     def role(self, role):
-        row = fetch_one(self.conn, tenant_db.ROLE_QUERY, (role,))
-        return None if row is None else dict(can_login=row[0], password=row[1])
+        return tenant_db.role_state(fetch_one(self.conn, tenant_db.ROLE_QUERY, (role,)))
 
     def installed_extensions(self):
         conn = connect(self.module, self.params, dbname=self.name)
@@ -294,6 +299,11 @@ class TenantDatabase(object):
             self.run(tenant_db.create_role(owner, verifier), tenant_db.create_role(owner, tenant_db.MASK),
                      what='create role %s' % owner)
             return 'new'
+        problems = tenant_db.owner_privileges(role)
+        if problems:
+            self.module.fail_json(msg='Cannot make role %s the owner of database %s: it %s. A tenant database '
+                                      'is owned by a plain login role; name another owner'
+                                      % (owner, self.name, ' and '.join(problems)), queries=self.queries)
         if not role['can_login']:
             self.run(tenant_db.allow_role_login(owner), what='allow role %s to log in' % owner)
         if password and not tenant_db.password_matches(role['password'], password):
@@ -326,19 +336,24 @@ class TenantDatabase(object):
             self.run(tenant_db.set_connection_limit(self.name, params['connection_limit']),
                      what='set the connection limit of database %s' % self.name)
 
+    def check_extensions_available(self):
+        """Refuse, before anything is created, extensions the server does not ship."""
+        wanted = sorted(set(self.params['extensions']))
+        if not wanted:
+            return
+        available = [row[0] for row in fetch_all(self.conn, tenant_db.AVAILABLE_EXTENSIONS_QUERY, (wanted,))]
+        unavailable = [ext for ext in wanted if ext not in available]
+        if unavailable:
+            self.module.fail_json(msg='Cannot create extension(s) %s in database %s: not available on the '
+                                      'server (install the package that ships them, e.g. postgresql-contrib)'
+                                      % (', '.join(unavailable), self.name), queries=self.queries)
+
     def ensure_extensions(self, database_existed):
         wanted = sorted(set(self.params['extensions']))
         if not wanted:
             return [], []
         installed = self.installed_extensions() if database_existed else []
         missing = [ext for ext in wanted if ext not in installed]
-        if missing:
-            available = [row[0] for row in fetch_all(self.conn, tenant_db.AVAILABLE_EXTENSIONS_QUERY, (missing,))]
-            unavailable = [ext for ext in missing if ext not in available]
-            if unavailable:
-                self.module.fail_json(msg='Cannot create extension(s) %s in database %s: not available on the '
-                                          'server (install the package that ships them, e.g. postgresql-contrib)'
-                                          % (', '.join(unavailable), self.name), queries=self.queries)
         tenant_conn = None
         if missing and not self.module.check_mode:
             tenant_conn = connect(self.module, self.params, dbname=self.name)
@@ -353,6 +368,7 @@ class TenantDatabase(object):
 
     def present(self):
         before = self.database()
+        self.check_extensions_available()
         password = self.ensure_role()
         self.ensure_database(before)
         kept, created = self.ensure_extensions(before is not None or not self.module.check_mode)

@@ -272,6 +272,78 @@ def test_unavailable_extension_is_reported(postgres_server, tenant):
     assert "Cannot create extension(s) no_such_extension in database acme_test: not available" in result["msg"]
 
 
+def test_unavailable_extension_is_refused_before_anything_is_created(postgres_server, tenant):
+    result = run_module(postgres_server, present_args(tenant, extensions=["pg_trgm", "no_such_extension"]))
+    assert result.get("failed")
+    assert "Cannot create extension(s) no_such_extension in database acme_test: not available" in result["msg"]
+    assert result["queries"] == []
+    assert database(postgres_server, tenant["name"]) is None
+    assert not role_exists(postgres_server, tenant["owner"])
+
+
+def stored_password(server, role):
+    return query(server, "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role,))[0][0]
+
+
+@pytest.mark.parametrize("attribute", ["SUPERUSER", "REPLICATION", "CREATEROLE", "BYPASSRLS"])
+def test_privileged_owner_is_refused_and_left_alone(postgres_server, tenant, attribute):
+    execute(postgres_server, sql.SQL("CREATE ROLE {} LOGIN {} PASSWORD {}").format(
+        sql.Identifier(tenant["owner"]), sql.SQL(attribute), sql.Literal("privileged-test-password")))
+    before = stored_password(postgres_server, tenant["owner"])
+    result = run_module(postgres_server, present_args(tenant))
+    assert result.get("failed")
+    assert result["msg"] == (
+        "Cannot make role odoo_acme_test the owner of database acme_test: it has %s. A tenant database is owned "
+        "by a plain login role; name another owner" % attribute)
+    assert result["queries"] == []
+    assert database(postgres_server, tenant["name"]) is None
+    assert stored_password(postgres_server, tenant["owner"]) == before
+
+
+@pytest.mark.parametrize("grant, named", [
+    # A predefined role, directly.
+    (["GRANT pg_read_all_data TO {owner}"], "pg_read_all_data"),
+    # A predefined role through a group of the site's own.
+    (["CREATE ROLE odoo_acme_group NOLOGIN", "GRANT pg_monitor TO odoo_acme_group",
+      "GRANT odoo_acme_group TO {owner}"], "pg_monitor, pg_read_all_settings, pg_read_all_stats, pg_stat_scan_tables"),
+    # A role with REPLICATION, which the owner could SET ROLE to.
+    (["CREATE ROLE odoo_acme_group NOLOGIN REPLICATION", "GRANT odoo_acme_group TO {owner}"], "odoo_acme_group"),
+])
+def test_owner_member_of_a_privileged_role_is_refused(postgres_server, tenant, grant, named):
+    drop(postgres_server, role="odoo_acme_group")
+    execute(postgres_server, sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+        sql.Identifier(tenant["owner"]), sql.Literal("member-test-password")))
+    try:
+        for statement in grant:
+            execute(postgres_server, statement.format(owner=tenant["owner"]))
+        before = stored_password(postgres_server, tenant["owner"])
+        result = run_module(postgres_server, present_args(tenant))
+        assert result.get("failed")
+        assert "it is a member of %s. A tenant database" % named in result["msg"]
+        assert database(postgres_server, tenant["name"]) is None
+        assert stored_password(postgres_server, tenant["owner"]) == before
+    finally:
+        drop(postgres_server, role=tenant["owner"])
+        drop(postgres_server, role="odoo_acme_group")
+
+
+def test_plain_existing_owner_with_createdb_is_accepted(postgres_server, tenant):
+    """CREATEDB and an ordinary group are not privileges beyond the tenant's own."""
+    drop(postgres_server, role="odoo_acme_group")
+    execute(postgres_server, sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
+        sql.Identifier(tenant["owner"]), sql.Literal("plain-test-password")))
+    execute(postgres_server, "CREATE ROLE odoo_acme_group NOLOGIN")
+    execute(postgres_server, sql.SQL("GRANT odoo_acme_group TO {}").format(sql.Identifier(tenant["owner"])))
+    try:
+        result = run_module(postgres_server, present_args(tenant))
+        assert not result.get("failed"), result.get("msg")
+        assert result["created"]
+        assert can_login(postgres_server, tenant["name"], tenant["owner"], OWNER_PASSWORD)
+    finally:
+        drop(postgres_server, tenant["name"], tenant["owner"])
+        drop(postgres_server, role="odoo_acme_group")
+
+
 def test_owner_password_required_for_new_role(postgres_server, tenant):
     result = run_module(postgres_server, dict(name=tenant["name"], owner=tenant["owner"]))
     assert result.get("failed")

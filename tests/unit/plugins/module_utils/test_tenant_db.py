@@ -95,6 +95,25 @@ def test_mismatches():
     assert td.mismatches(dict(encoding="UTF8", lc_collate="C", lc_ctype="C"), wanted) == []
 
 
+@pytest.mark.parametrize("row, problems", [
+    ((True, "SCRAM", False, False, False, False, []), []),
+    ((True, None, False, True, False, True, ["pg_monitor"]), ["has REPLICATION, BYPASSRLS", "is a member of pg_monitor"]),
+    ((False, None, False, False, True, False, None), ["has CREATEROLE"]),
+    # A superuser is a member of every role: its memberships say nothing more.
+    ((True, None, True, False, False, False, ["pg_monitor", "replicator"]), ["has SUPERUSER"]),
+    ((True, None, False, False, False, False, ["ops_admins", "pg_read_all_data"]),
+     ["is a member of ops_admins, pg_read_all_data"]),
+])
+def test_owner_privileges(row, problems):
+    role = td.role_state(row)
+    assert role["can_login"] is row[0]
+    assert td.owner_privileges(role) == problems
+
+
+def test_role_state_missing():
+    assert td.role_state(None) is None
+
+
 def test_database_state():
     assert td.database_state(None) is None
     assert td.database_state(("odoo", "UTF8", "C", "C", -1, 7000)) == dict(
