@@ -3,8 +3,7 @@
 #   scripts/test.sh            every stage CI runs, in order
 #   scripts/test.sh lint unit  only the stages named (any order)
 # lint, unit, sanity, integration and image-tests run side by side when they
-# follow each other, and beside molecule's verify and drills when molecule
-# follows them; the venv is built beside the docker and images stages
+# follow each other; the venv is built beside the docker and images stages
 # (TEST_PARALLEL=0: all one after the other).
 # Stages CI runs: docker images lint unit sanity integration image-tests molecule
 # On demand only: tier-scenarios (the per-tier Molecule scenarios).
@@ -84,15 +83,12 @@ stages=("$@")
 # These stages only read the checkout and start their own throwaway services
 # on free ports and their own test network, so they run side by side (lint
 # and sanity are CPU-bound, the tests mostly wait on services): each into its
-# own log, shown in order once all have ended. When molecule follows them,
-# they run beside it once its first scenario has converged: its prepare and
-# converge keep the 2 cores to themselves (with the fast stages beside them
-# from the start, at nice 19, prepare took 5:13 instead of 1:52 and converge
-# 2 minutes more, which cost what the overlap saved), and the fast stages
-# fill the waits of its verify and drills. TEST_PARALLEL=0 runs every stage
-# one after the other.
+# own log, shown in order once all have ended. They do not run beside
+# molecule: on 2 cores, beside its prepare and converge (even at nice 19)
+# they made prepare 5:13 instead of 1:52 and converge 2 minutes longer, as
+# much as the overlap saved, and the drills are better left the CPU they had
+# when they were written. TEST_PARALLEL=0 runs every stage one after the other.
 side_by_side=" lint unit sanity integration image-tests "
-lead_stage=molecule
 passed=0 failed=0 failed_names=() timings=()
 record() { # stage seconds rc [note]
   if [ "$3" -eq 0 ]; then
@@ -105,25 +101,12 @@ record() { # stage seconds rc [note]
     echo "stage $1 FAILED after $2 s"
   fi
 }
-# Returns once the first scenario of the lead stage has converged, or the
-# lead stage has ended ($1: the file it writes when it ends).
-await_lead_converged() {
-  local log
-  log="$logs/molecule-${scenarios%% *}.log"
-  until grep -qs 'converge: Executed' "$log" || [ -e "$1" ]; do sleep 10; done
-}
-run_group() { # stages run side by side; with the lead stage, the others once it has converged
-  local stage dir lead=
-  [[ " $* " == *" $lead_stage "* ]] && lead=$lead_stage
+run_group() { # stages run side by side
+  local stage dir
   dir=$(mktemp -d "$logs/stages.XXXXXX")
-  # A log of an earlier run must not look like this run's converge.
-  [ -z "$lead" ] || rm -f "$logs/molecule-${scenarios%% *}.log"
-  say "stages $* (side by side${lead:+, all but $lead once it has converged}; logs: $logs/stage-<name>.log)"
+  say "stages $* (side by side; logs: $logs/stage-<name>.log)"
   for stage in "$@"; do
     (
-      if [ -n "$lead" ] && [ "$stage" != "$lead" ]; then
-        await_lead_converged "$dir/$lead"
-      fi
       begin=$SECONDS
       rc=0
       "stage_$stage" >"$logs/stage-$stage.log" 2>&1 || rc=$?
@@ -193,9 +176,6 @@ while [ "$i" -lt "${#stages[@]}" ]; do
     [[ "$side_by_side" == *" ${stages[$i]} "* ]]; do
     group+=("${stages[$i]}"); i=$((i + 1))
   done
-  if [ "${#group[@]}" -gt 0 ] && [ "$i" -lt "${#stages[@]}" ] && [ "${stages[$i]}" = "$lead_stage" ]; then
-    group+=("$lead_stage"); i=$((i + 1))
-  fi
   if [ "${#group[@]}" -gt 1 ]; then
     run_group "${group[@]}"
     continue
