@@ -49,8 +49,8 @@ options:
       - V(postgres), V(public) and names starting with V(pg_) are refused.
       - An existing role is refused, before anything changes, when it has SUPERUSER, REPLICATION,
         CREATEROLE or BYPASSRLS, or is a member (directly or through other roles) of a predefined
-        V(pg_*) role or of a role with one of those attributes: the module would otherwise reset the
-        password of a privileged role and hand it to the application.
+        V(pg_*) role or of a role with one of those attributes. Otherwise the module would reset the
+        password of a privileged role and hand that role to the application.
     type: str
   owner_password:
     description:
