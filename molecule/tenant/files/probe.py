@@ -9,7 +9,14 @@ seconds for --seconds seconds and writes what it saw as JSON to --out.
 
 --resolve NAME:ADDRESS sends the requests for NAME to ADDRESS (TLS still
 checks NAME), for a client without that name in its resolver.
+
+--settle S --after FILE ends the run before --seconds once FILE exists (the
+drill writes it when its break has been done), a request has failed, and
+every request of the last S seconds succeeded: the outage is over and the
+site has served S seconds since. A run that never sees a failure lasts
+--seconds.
 """
+import os
 import argparse
 import json
 import socket
@@ -44,7 +51,11 @@ def main():
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--out", required=True)
     parser.add_argument("--resolve", default="")
+    parser.add_argument("--settle", type=float, default=0.0)
+    parser.add_argument("--after", default="")
     args = parser.parse_args()
+    if args.settle and not args.after:
+        parser.error("--settle needs --after FILE")
 
     if args.resolve:
         name, address = args.resolve.split(":", 1)
@@ -59,7 +70,11 @@ def main():
     samples = []
     acked = []
     deadline = time.monotonic() + args.seconds
+    last_failure = None
     while time.monotonic() < deadline:
+        if (args.settle and last_failure is not None and time.monotonic() - last_failure >= args.settle
+                and os.path.exists(args.after)):
+            break
         started = time.time()
         if args.mode == "write":
             req = urllib.request.Request(args.url, data=b'{"note": "drill"}', method="POST",
@@ -71,6 +86,8 @@ def main():
         if ok and args.mode == "write":
             acked.append(json.loads(body)["id"])
         samples.append({"at": round(started, 3), "status": status, "ok": ok})
+        if not ok:
+            last_failure = time.monotonic()
         if not ok and status is None:
             samples[-1]["error"] = body.decode(errors="replace")[:200]
         time.sleep(max(0.0, args.interval - (time.time() - started)))
