@@ -377,7 +377,10 @@ def _files_of(tenant: Tenant, host: str) -> list[FileCase]:
         # roles/odoo/tasks/install.yml and configure.yml.
         want("/etc/odoo", 0o750, "root", ODOO_GID, "Odoo's configuration directory")
         want("/etc/odoo/odoo.conf", 0o640, "root", ODOO_GID, "Odoo database password and master password hash")
-        want("/etc/odoo/odoo.env", 0o600, "root", "root", "Odoo's Redis passwords")
+        want("/etc/odoo/odoo.env", 0o600, "root", "root", "the session store's settings")
+        want("/etc/odoo/secrets", 0o750, "root", ODOO_GID, "the session store's password files")
+        want("/etc/odoo/secrets/session-redis-password", 0o640, "root", ODOO_GID, "Odoo's Redis password")
+        want("/etc/odoo/secrets/session-redis-sentinel-password", 0o640, "root", ODOO_GID, "Odoo's Sentinel password")
         # roles/traefik/tasks/install.yml and tls_<source>.yml.
         want("/etc/traefik", 0o750, "root", "root", "Traefik's configuration directory")
         want("/etc/traefik/tls", 0o750, "root", "root", "Traefik's TLS directory")

@@ -198,6 +198,35 @@ def test_a_bad_configuration_names_the_variable(env, variable):
         core.store_from_env(dict(env, ODOO_SESSION_REDIS="1"))
 
 
+def test_a_password_from_a_file(tmp_path):
+    """ODOO_SESSION_REDIS_PASSWORD_FILE: the password stays out of the container's environment."""
+    secret = tmp_path / "session-redis-password"
+    secret.write_text("test-only-secret\n")
+    settings = core.settings_from_env({"ODOO_SESSION_REDIS_USERNAME": "odoo",
+                                       "ODOO_SESSION_REDIS_PASSWORD_FILE": str(secret),
+                                       "ODOO_SESSION_REDIS_SENTINEL_HOST": "127.0.0.1",
+                                       "ODOO_SESSION_REDIS_SENTINEL_MASTER_NAME": "odoo",
+                                       "ODOO_SESSION_REDIS_SENTINEL_PASSWORD_FILE": str(secret)})
+    assert (settings.username, settings.password) == ("odoo", "test-only-secret")
+    assert settings.sentinel_password == "test-only-secret"
+
+
+@pytest.mark.parametrize("content, env_value, message", [
+    (None, None, "cannot be read"),
+    ("", None, "is empty"),
+    ("test-only-secret", "test-only-secret", "not both"),
+])
+def test_a_bad_password_file_names_the_variable(tmp_path, content, env_value, message):
+    secret = tmp_path / "session-redis-password"
+    if content is not None:
+        secret.write_text(content)
+    env = {"ODOO_SESSION_REDIS_USERNAME": "odoo", "ODOO_SESSION_REDIS_PASSWORD_FILE": str(secret)}
+    if env_value is not None:
+        env["ODOO_SESSION_REDIS_PASSWORD"] = env_value
+    with pytest.raises(core.ConfigError, match="ODOO_SESSION_REDIS_PASSWORD.*" + message):
+        core.settings_from_env(env)
+
+
 def test_config_errors_are_value_errors():
     """The stand-in's cli.py refuses to start on a ValueError."""
     assert issubclass(core.ConfigError, ValueError)

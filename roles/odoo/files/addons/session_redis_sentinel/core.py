@@ -118,9 +118,31 @@ def _port(environ, suffix, default):
     return port
 
 
+def _secret(environ, suffix):
+    """The value of ``<name>``, or the content of the file ``<name>_FILE`` names
+    (its last line break dropped): a container's environment is shown by
+    ``docker inspect`` and by whatever prints it, a mounted file is not."""
+    value = environ.get(_name(suffix)) or None
+    path = _text(environ, suffix + "_FILE")
+    if path is None:
+        return value
+    if value is not None:
+        raise ConfigError("set %s or %s, not both" % (_name(suffix), _name(suffix + "_FILE")))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = handle.read()
+    except OSError as exc:
+        raise ConfigError("%s names %s, which cannot be read: %s"
+                          % (_name(suffix + "_FILE"), path, exc.strerror)) from None
+    content = content[:-1] if content.endswith("\n") else content
+    if not content:
+        raise ConfigError("%s names %s, which is empty" % (_name(suffix + "_FILE"), path))
+    return content
+
+
 def _login(environ, user_suffix, password_suffix):
     username = _text(environ, user_suffix)
-    password = environ.get(_name(password_suffix)) or None
+    password = _secret(environ, password_suffix)
     if username and not password:
         raise ConfigError("%s must be set when %s is set"
                           % (_name(password_suffix), _name(user_suffix)))
