@@ -6,7 +6,9 @@
 # follow each other; the venv is built beside the docker and images stages
 # (TEST_PARALLEL=0: all one after the other).
 # Stages CI runs: docker images lint unit sanity integration image-tests molecule
-# On demand only: tier-scenarios (the per-tier Molecule scenarios).
+# On demand only: tier-scenarios (the per-tier Molecule scenarios) and
+# security (the tenant converged with -vvv --diff, then testssl.sh on its TLS
+# ports and the verbose log searched for secrets: molecule/tenant/security.yml).
 # `molecule` runs the whole-tenant scenario, which carries every drill;
 # MOLECULE_SCENARIOS overrides its list. Each scenario writes its log to
 # .cache/logs/molecule-<scenario>.log. The last lines are a table of each
@@ -16,7 +18,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-on_demand_stages=(tier-scenarios)
+on_demand_stages=(tier-scenarios security)
 scenarios=${MOLECULE_SCENARIOS:-tenant}
 # Each tier's own scenario: run on demand, when a role changes (their drills
 # also run in `tenant`; see docs/testing.md for where each one lives).
@@ -76,6 +78,29 @@ run_scenarios() {
 stage_molecule() { run_scenarios $scenarios; }
 # shellcheck disable=SC2086
 stage_tier-scenarios() { run_scenarios $tier_scenarios; }
+stage_security() {
+  local log="$logs/molecule-security.log" converge_log="$logs/security-converge-ansible.log" rc=0
+  say "security: the tenant converged with -vvv --diff, then molecule/tenant/security.yml (log: $log)"
+  rm -f "$converge_log"
+  {
+    molecule destroy -s tenant &&
+      molecule create -s tenant &&
+      molecule prepare -s tenant &&
+      ANSIBLE_LOG_PATH=$converge_log molecule converge -s tenant -- -vvv --diff >/dev/null &&
+      TENANT_CONVERGE_LOG=$converge_log TENANT_SIDE_EFFECT=security.yml molecule side-effect -s tenant
+  } >"$log" 2>&1 || rc=$?
+  molecule destroy -s tenant >>"$log" 2>&1
+  if [ "$rc" -eq 0 ]; then
+    grep -E 'msg: |"msg":' "$log" | tail -n 20
+    echo "security passed"
+  else
+    failed_tasks "$log"
+    [ -s "$converge_log" ] && failed_tasks "$converge_log"
+    tail -n 60 "$log"
+    echo "security FAILED"
+  fi
+  return "$rc"
+}
 
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")
