@@ -38,8 +38,12 @@ recipe_hash=$(
 )
 image_up_to_date "$image" "$recipe_hash" && exit 0
 
+# build-all.sh builds both releases side by side: on a new machine both want
+# debootstrap at once, so they queue on the tests' apt lock (dpkg's own lock
+# fails the second at once).
 command -v debootstrap >/dev/null || {
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive flock /run/lock/odoo-hosting-tests-apt.lock \
+    apt-get install -y -qq debootstrap >/dev/null
 }
 
 rootfs=$(mktemp -d /var/tmp/odoo-hosting-vm.XXXXXX)
