@@ -6,10 +6,9 @@
 # follow each other; the venv is built beside the docker and images stages
 # (TEST_PARALLEL=0: all one after the other).
 # Stages CI runs: docker images lint unit sanity integration image-tests molecule
-# On demand only: tier-scenarios (the per-tier Molecule scenarios) and
-# security (the tenant converged with -vvv --diff, then testssl.sh on its TLS
-# ports and the verbose log searched for secrets: molecule/tenant/security.yml).
-# `molecule` runs the whole-tenant scenario, which carries every drill;
+# On demand only: tier-scenarios (the per-tier Molecule scenarios).
+# `molecule` runs the whole-tenant scenario, which carries every drill and
+# the security audit (run_tenant below);
 # MOLECULE_SCENARIOS overrides its list. Each scenario writes its log to
 # .cache/logs/molecule-<scenario>.log. The last lines are a table of each
 # stage's wall time.
@@ -18,7 +17,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests molecule)
-on_demand_stages=(tier-scenarios security)
+on_demand_stages=(tier-scenarios)
 scenarios=${MOLECULE_SCENARIOS:-tenant}
 # Each tier's own scenario: run on demand, when a role changes (their drills
 # also run in `tenant`; see docs/testing.md for where each one lives).
@@ -58,49 +57,71 @@ failed_tasks() {
        left > 0 { print substr($0, 1, 400); left-- }' "$1" | tail -n 120
   echo "---"
 }
+scenario_failed() { # log [more logs]
+  local more
+  failed_tasks "$1"
+  for more in "${@:2}"; do [ -s "$more" ] && failed_tasks "$more"; done
+  tail -n 80 "$1"
+}
 run_scenarios() {
   local scenario rc=0
   for scenario in "$@"; do
+    if [ "$scenario" = tenant ]; then
+      run_tenant || rc=1
+      continue
+    fi
     say "molecule test -s $scenario (log: $logs/molecule-$scenario.log)"
     if molecule test -s "$scenario" >"$logs/molecule-$scenario.log" 2>&1; then
       grep -E '^(PLAY RECAP|.*ok=.*changed=)' "$logs/molecule-$scenario.log" | tail -n 20
       echo "scenario $scenario passed"
     else
-      failed_tasks "$logs/molecule-$scenario.log"
-      tail -n 80 "$logs/molecule-$scenario.log"
+      scenario_failed "$logs/molecule-$scenario.log"
       echo "scenario $scenario FAILED"
       rc=1
     fi
   done
   return "$rc"
 }
+# The whole-tenant scenario as CI runs it: the steps of its test_sequence
+# (molecule/tenant/molecule.yml), with two additions for the security audit
+# (issue 15): the converge runs at -vvv --diff into its own log, and after
+# the drills molecule/tenant/security.yml searches that log for every secret
+# of the inventory and runs testssl.sh on the tenant's TLS ports. Prints each
+# step's wall time.
+run_tenant() {
+  local log="$logs/molecule-tenant.log" converge_log="$logs/tenant-converge-vvv.log"
+  local rc=0 step begin times=()
+  say "molecule: the tenant scenario, its converge at -vvv --diff (log: $log; converge: $converge_log)"
+  rm -f "$converge_log"
+  : >"$log"
+  for step in destroy syntax create prepare converge verify side-effect security idempotence verify; do
+    begin=$SECONDS
+    case "$step" in
+      converge)
+        ANSIBLE_LOG_PATH=$converge_log molecule converge -s tenant -- -vvv --diff >/dev/null 2>>"$log" || rc=$? ;;
+      security)
+        TENANT_CONVERGE_LOG=$converge_log TENANT_SIDE_EFFECT=security.yml \
+          molecule side-effect -s tenant >>"$log" 2>&1 || rc=$? ;;
+      *) molecule "$step" -s tenant >>"$log" 2>&1 || rc=$? ;;
+    esac
+    times+=("$step $((SECONDS - begin))")
+    [ "$rc" -eq 0 ] || { echo "step $step FAILED"; break; }
+  done
+  molecule destroy -s tenant >>"$log" 2>&1
+  printf '%s\n' "${times[@]}" | awk '{ printf "  %-12s %d:%02d\n", $1, $2 / 60, $2 % 60 }'
+  if [ "$rc" -eq 0 ]; then
+    grep -E '^(PLAY RECAP|.*ok=.*changed=)|secret values searched|"msg": "[a-z-]+: \{' "$log" | tail -n 30
+    echo "scenario tenant passed"
+  else
+    scenario_failed "$log" "$converge_log"
+    echo "scenario tenant FAILED"
+  fi
+  return "$rc"
+}
 # shellcheck disable=SC2086 # word splitting of the scenario lists is wanted
 stage_molecule() { run_scenarios $scenarios; }
 # shellcheck disable=SC2086
 stage_tier-scenarios() { run_scenarios $tier_scenarios; }
-stage_security() {
-  local log="$logs/molecule-security.log" converge_log="$logs/security-converge-ansible.log" rc=0
-  say "security: the tenant converged with -vvv --diff, then molecule/tenant/security.yml (log: $log)"
-  rm -f "$converge_log"
-  {
-    molecule destroy -s tenant &&
-      molecule create -s tenant &&
-      molecule prepare -s tenant &&
-      ANSIBLE_LOG_PATH=$converge_log molecule converge -s tenant -- -vvv --diff >/dev/null &&
-      TENANT_CONVERGE_LOG=$converge_log TENANT_SIDE_EFFECT=security.yml molecule side-effect -s tenant
-  } >"$log" 2>&1 || rc=$?
-  molecule destroy -s tenant >>"$log" 2>&1
-  if [ "$rc" -eq 0 ]; then
-    grep -E 'msg: |"msg":' "$log" | tail -n 20
-    echo "security passed"
-  else
-    failed_tasks "$log"
-    [ -s "$converge_log" ] && failed_tasks "$converge_log"
-    tail -n 60 "$log"
-    echo "security FAILED"
-  fi
-  return "$rc"
-}
 
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")
