@@ -14,7 +14,9 @@ checks NAME), for a client without that name in its resolver.
 drill writes it when its break has been done), a request has failed, and
 every request of the last S seconds succeeded: the outage is over and the
 site has served S seconds since. A run that never sees a failure lasts
---seconds.
+--seconds, unless --settle-from-mark: then the S seconds count from FILE's
+appearance too (for a break whose effect is over when it returns, such as a
+converge). The result says whether the run saw FILE (mark_seen).
 """
 import os
 import argparse
@@ -53,6 +55,7 @@ def main():
     parser.add_argument("--resolve", default="")
     parser.add_argument("--settle", type=float, default=0.0)
     parser.add_argument("--after", default="")
+    parser.add_argument("--settle-from-mark", action="store_true")
     args = parser.parse_args()
     if args.settle and not args.after:
         parser.error("--settle needs --after FILE")
@@ -71,9 +74,12 @@ def main():
     acked = []
     deadline = time.monotonic() + args.seconds
     last_failure = None
+    mark_seen = None
     while time.monotonic() < deadline:
-        if (args.settle and last_failure is not None and time.monotonic() - last_failure >= args.settle
-                and os.path.exists(args.after)):
+        if args.after and mark_seen is None and os.path.exists(args.after):
+            mark_seen = time.monotonic()
+        anchors = [t for t in (last_failure, mark_seen if args.settle_from_mark else None) if t is not None]
+        if args.settle and mark_seen is not None and anchors and time.monotonic() - max(anchors) >= args.settle:
             break
         started = time.time()
         if args.mode == "write":
@@ -102,6 +108,7 @@ def main():
         "first_failure_at": failed[0]["at"] if failed else None,
         "last_failure_at": failed[-1]["at"] if failed else None,
         "statuses": sorted({str(s["status"]) for s in samples}),
+        "mark_seen": mark_seen is not None,
     }
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
