@@ -334,10 +334,13 @@ def _files_of(tenant: Tenant, host: str) -> list[FileCase]:
         if "patroni_postgresql_data_dir" in tenant.hostvars(host):
             data_dir = tenant.text(host, "patroni_postgresql_data_dir")
         want(data_dir, 0o700, "postgres", "postgres", "PostgreSQL's data directory (pg_authid)")
-        # roles/etcd/tasks/tls.yml: the member key etcd:etcd 0600 in root:etcd 0750; the CA on the first member only.
+        # roles/etcd/tasks/tls.yml: the member key etcd:etcd 0600 in root:etcd 0750; the CA the role makes on
+        # the first member only, and none on any host when the inventory supplies it (signed on the controller).
         want("/etc/etcd/pki", 0o750, "root", "etcd", "etcd's TLS directory")
         want("/etc/etcd/pki/member.key", 0o600, "etcd", "etcd", "etcd member private key")
-        if host == tenant.db_hosts[0]:
+        if "etcd_tls_ca_privatekey" in tenant.hostvars(host):
+            want("/etc/etcd/pki/ca", None, what="etcd CA directory (the supplied CA's key stays on the controller)")
+        elif host == tenant.db_hosts[0]:
             want("/etc/etcd/pki/ca", 0o700, "root", "root", "etcd CA directory")
             want("/etc/etcd/pki/ca/ca.key", 0o600, "root", "root", "etcd CA private key")
         else:
