@@ -110,7 +110,11 @@ run_tenant() {
   molecule destroy -s tenant >>"$log" 2>&1
   printf '%s\n' "${times[@]}" | awk '{ printf "  %-12s %d:%02d\n", $1, $2 / 60, $2 % 60 }'
   if [ "$rc" -eq 0 ]; then
-    grep -E '^(PLAY RECAP|.*ok=.*changed=)|secret values searched|"msg": "[a-z-]+: \{' "$log" | tail -n 30
+    # The audit's and the renewal drill's findings, then the last recap (the final verify's).
+    sed 's/\x1b\[[0-9;]*m//g' "$log" |
+      grep -E -A4 "secret values searched|lines of the CA's key searched|msg: serial|msg: '?(traefik|postgresql|pgbouncer|patroni-api): " |
+      cut -c1-160 | tail -n 60
+    grep -E '^.*ok=.*changed=' "$log" | tail -n 8
     echo "scenario tenant passed"
   else
     scenario_failed "$log" "$converge_log"
