@@ -56,11 +56,22 @@ CONNECT_TIMEOUT = 0.1
 SENTINEL_EVENTS = ("+sdown master", "+odown", "+elected-leader", "+promoted-slave", "+switch-master")
 
 
+# Redis and Sentinel speak TLS only: the tenant CA of the scenario, as the
+# first VM keeps it (fetched once, by tenant_ca_file()).
+CA_FILE = os.path.join(os.environ.get("TMPDIR", "/tmp"), "redis-failover-ca.crt")
+
+
+def tenant_ca_file(vm):
+    with open(CA_FILE, "w", encoding="utf-8") as handle:
+        handle.write(docker("exec", vm, "cat", "/etc/redis/tls/ca.crt"))
+    return CA_FILE
+
+
 def connect(ip, port, user, password, timeout, connect_timeout=None):
     """A client that fails fast: redis-py would otherwise retry 10 times with backoff."""
     return redis.Redis(host=ip, port=port, username=user, password=password, socket_timeout=timeout,
                        socket_connect_timeout=connect_timeout or timeout, retry=Retry(NoBackoff(), 0),
-                       decode_responses=True)
+                       decode_responses=True, ssl=True, ssl_ca_certs=CA_FILE)
 
 
 def load_scenario():
@@ -278,6 +289,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     vms, settings = load_scenario()
+    tenant_ca_file(next(iter(vms)))
     cluster = Cluster(vms, settings, args.timeout)
     cluster.wait_whole()
     config = cluster.sentinel_settings()

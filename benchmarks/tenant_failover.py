@@ -135,8 +135,12 @@ def db_run():
             "writes_back": report["last_ok"]}
 
 
+# Redis and Sentinel speak TLS only; each host has the tenant CA beside its certificate.
+REDIS_CLI = ["redis-cli", "--tls", "--cacert", "/etc/redis/tls/ca.crt"]
+
+
 def redis_master():
-    answer = docker("exec", "-e", "REDISCLI_AUTH=" + secret("redis_app_password"), APP, "redis-cli", "-p", "26379",
+    answer = docker("exec", "-e", "REDISCLI_AUTH=" + secret("redis_app_password"), APP, *REDIS_CLI, "-p", "26379",
                     "--user", "odoo", "SENTINEL", "get-master-addr-by-name", "odoo").split()
     return next(name for name, address in DB_HOSTS.items() if address == answer[0])
 
@@ -157,7 +161,7 @@ def redis_run():
     report = probe("session", 45, master, "--cookie", login())
     boot(master)
     wait(lambda: "master_link_status:up" in docker(
-        "exec", "-e", "REDISCLI_AUTH=" + secret("redis_admin_password"), master, "redis-cli", "--user", "admin",
+        "exec", "-e", "REDISCLI_AUTH=" + secret("redis_admin_password"), master, *REDIS_CLI, "--user", "admin",
         "INFO", "replication"), master + " to replicate again")
     return {"killed": master, "outage_seconds": report["outage_s"], "requests": report["requests"],
             "failed": report["failed"], "session_lost": "303" in report["statuses"],
