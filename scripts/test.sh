@@ -21,7 +21,7 @@ on_demand_stages=(tier-scenarios)
 scenarios=${MOLECULE_SCENARIOS:-tenant}
 # Each tier's own scenario: run on demand, when a role changes (their drills
 # also run in `tenant`; see docs/testing.md for where each one lives).
-tier_scenarios=${TIER_SCENARIOS:-smoke redis db app common exporters}
+tier_scenarios=${TIER_SCENARIOS:-smoke redis db app common exporters monitoring}
 logs="$top/.cache/logs"
 mkdir -p "$logs"
 
