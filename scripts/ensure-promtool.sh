@@ -34,7 +34,9 @@ log "downloading Debian's prometheus package for its promtool (into $work)"
 if ! (cd "$work" && apt-get download -qq prometheus) >"$work/apt.log" 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then
     log "apt-get download failed; updating the package lists once and trying again"
-    apt-get update -qq >>"$work/apt.log" 2>&1 || true
+    # The same lock as the other stages' apt runs (sanity.sh, images/vm):
+    # stages run side by side, and apt's own lock fails at once instead of waiting.
+    flock /run/lock/odoo-hosting-tests-apt.lock apt-get update -qq >>"$work/apt.log" 2>&1 || true
     (cd "$work" && apt-get download -qq prometheus) >>"$work/apt.log" 2>&1 ||
       { cat "$work/apt.log" >&2; die "apt-get download prometheus failed"; }
   else
