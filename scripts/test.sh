@@ -43,7 +43,13 @@ stage_lint() {
     antsibull-changelog lint &&
     scripts/build-collection.sh "$top/.cache/dist" >/dev/null
 }
-stage_unit() { run_pytest tests/unit; }
+# promtool (from Debian's prometheus package, into .cache/tools) checks and
+# tests the alert rules (tests/unit/test_alert_rules.py).
+stage_unit() {
+  local promtool
+  promtool=$(scripts/ensure-promtool.sh) || return 1
+  PATH="$(dirname "$promtool"):$PATH" run_pytest tests/unit
+}
 stage_sanity() { scripts/sanity.sh; }
 stage_integration() { run_pytest tests/integration; }
 stage_image-tests() { run_pytest tests/images; }
