@@ -45,8 +45,9 @@ attributes:
     description: Returns the same in check mode.
   diff_mode:
     support: none
+    description: The hash is a secret's digest; nothing is shown.
 author:
-  - SysGenPro hosting engineering
+  - SysGenPro hosting engineering (@sysgenpro)
 '''
 
 EXAMPLES = r'''

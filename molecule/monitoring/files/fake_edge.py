@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Test-only stand-in for a tenant's edge (Traefik in front of Odoo), enough
 for the blackbox probes: HTTPS with a certificate of the tenant CA;
 /web/health answers {"status": "pass"}; /web/login?db=X first redirects to

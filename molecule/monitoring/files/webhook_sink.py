@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Test-only webhook sink: appends every POST body (compacted JSON, one a line,
 with the time it arrived) to /var/lib/webhook-sink/received.jsonl."""
 import json
