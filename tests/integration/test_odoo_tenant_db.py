@@ -23,15 +23,15 @@ MODULE = "sysgenpro.odoo_hosting.odoo_tenant_db"
 OWNER_PASSWORD = "tenant-owner-test-password"
 
 
-def run_module(server, args, check=False, diff=False, python=sys.executable, login=True):
-    """Run the module once through ``ansible``; return the host's result dict."""
+def run_module(server, args, check=False, diff=False, python=sys.executable, login=True, module=MODULE):
+    """Run ``module`` once through ``ansible``; return the host's result dict."""
     module_args = dict(args)
     if login:
         module_args.setdefault("login_host", server.host)
         module_args.setdefault("login_port", server.port)
         module_args.setdefault("login_user", server.user)
         module_args.setdefault("login_password", server.password)
-    command = ["ansible", "localhost", "-c", "local", "-m", MODULE, "-a", json.dumps(module_args),
+    command = ["ansible", "localhost", "-c", "local", "-m", module, "-a", json.dumps(module_args),
                "-e", "ansible_python_interpreter=%s" % python]
     if check:
         command.append("--check")
