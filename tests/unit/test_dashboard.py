@@ -192,60 +192,63 @@ def test_selectors_finds_every_metric(expr, names):
 
 # --- The queries, evaluated by promtool -------------------------------------------------------------
 
-# One tenant's series, labelled as the tenant's file_sd list and the blackbox jobs label them, with
-# the label values the exporters give them (a series every 30 s for 10 minutes).
+# One tenant's series as Prometheus stores them: the target labels of the tenant's file_sd list and of
+# the blackbox jobs (tenant, job, host, role), and the exporters' own labels, renamed exported_<name>
+# where a target label has the name already (redis_instance_info's role, SHOW DATABASES' host).
+# A series every 30 s for 10 minutes.
 SERIES = [
     ('ALERTS{tenant="acme",alertname="TargetDown",alertstate="firing",severity="warning",host="db1",instance="db1:9100"}', "1x20"),
     ('up{tenant="acme",job="node",host="db1",role="db"}', "1x20"),
     ('up{tenant="acme",job="blackbox_http",role="probe"}', "1x20"),
-    *[('probe_success{tenant="acme",job="blackbox_%s",instance="https://erp.example.com/"}' % job, "1x20")
+    *[('probe_success{tenant="acme",job="blackbox_%s",role="probe",instance="https://erp.example.com/"}' % job, "1x20")
       for job in ("http", "login", "health", "websocket")],
-    ('probe_http_status_code{tenant="acme",job="blackbox_login",instance="https://erp.example.com/web/login?db=acme"}', "200x20"),
-    ('probe_duration_seconds{tenant="acme",job="blackbox_http",instance="https://erp.example.com/"}', "0.2x20"),
-    ('probe_ssl_earliest_cert_expiry{tenant="acme",job="blackbox_tls",instance="erp.example.com:443"}', "4000000000x20"),
+    ('probe_http_status_code{tenant="acme",job="blackbox_login",role="probe",instance="https://erp.example.com/web/login?db=acme"}', "200x20"),
+    ('probe_duration_seconds{tenant="acme",job="blackbox_http",role="probe",instance="https://erp.example.com/"}', "0.2x20"),
+    ('probe_ssl_earliest_cert_expiry{tenant="acme",job="blackbox_tls",role="probe",instance="erp.example.com:443"}', "4000000000x20"),
     # No 5xx at all: the 5xx ratio must still say 0.
-    ('traefik_router_requests_total{tenant="acme",job="traefik",host="app1",router="odoo-web@file",service="odoo-web@file",'
+    ('traefik_router_requests_total{tenant="acme",job="traefik",role="app",host="app1",router="odoo-web@file",service="odoo-web@file",'
      'code="200",method="GET",protocol="http"}', "0+10x20"),
-    ('traefik_service_requests_total{tenant="acme",job="traefik",host="app1",service="odoo-web@file",code="200",method="GET",'
+    ('traefik_service_requests_total{tenant="acme",job="traefik",role="app",host="app1",service="odoo-web@file",code="200",method="GET",'
      'protocol="http"}', "0+10x20"),
-    *[('patroni_%s{tenant="acme",job="patroni",host="%s",scope="acme",name="%s"}' % (metric, host, host), "%sx20" % value)
+    *[('patroni_%s{tenant="acme",job="patroni",role="db",host="%s",scope="acme",name="%s"}' % (metric, host, host), "%sx20" % value)
       for host, values in (("db1", (1, 0, 0, 5000, 0)), ("db2", (0, 1, 1, 0, 4000)))
       for metric, value in zip(("primary", "replica", "sync_standby", "xlog_location", "xlog_replayed_location"), values)],
-    ('pg_stat_activity_count{tenant="acme",job="postgres",host="db1",datname="acme",state="active"}', "5x20"),
-    ('pg_settings_max_connections{tenant="acme",job="postgres",host="db1"}', "100x20"),
-    ('pg_stat_archiver_last_archive_age{tenant="acme",job="postgres",host="db1"}', "30x20"),
-    ('pg_stat_archiver_failed_count{tenant="acme",job="postgres",host="db1"}', "0x20"),
-    *[('pgbouncer_pools_%s{tenant="acme",job="pgbouncer",host="db1",database="acme",user="odoo"}' % metric, "2x20")
+    ('pg_stat_activity_count{tenant="acme",job="postgres",role="db",host="db1",datname="acme",state="active"}', "5x20"),
+    ('pg_settings_max_connections{tenant="acme",job="postgres",role="db",host="db1"}', "100x20"),
+    ('pg_stat_archiver_last_archive_age{tenant="acme",job="postgres",role="db",host="db1"}', "30x20"),
+    ('pg_stat_archiver_failed_count{tenant="acme",job="postgres",role="db",host="db1"}', "0x20"),
+    *[('pgbouncer_pools_%s{tenant="acme",job="pgbouncer",role="db",host="db1",database="acme",user="odoo"}' % metric, "2x20")
       for metric in ("client_active_connections", "client_waiting_connections", "server_active_connections",
                      "client_maxwait_seconds")],
     # SHOW DATABASES: name is the pool's database, database the backend's.
-    ('pgbouncer_databases_pool_size{tenant="acme",job="pgbouncer",host="db1",name="acme",database="acme_backend"}', "20x20"),
-    ('pgbouncer_used_clients{tenant="acme",job="pgbouncer",host="db1"}', "10x20"),
-    ('pgbouncer_config_max_client_connections{tenant="acme",job="pgbouncer",host="db1"}', "1000x20"),
-    ('redis_instance_info{tenant="acme",job="redis",host="db1",role="master",redis_version="7.0.15"}', "1x20"),
-    ('redis_instance_info{tenant="acme",job="redis",host="db2",role="slave",redis_version="7.0.15"}', "1x20"),
-    ('redis_up{tenant="acme",job="redis",host="db1"}', "1x20"),
-    ('redis_up{tenant="acme",job="redis",host="db2"}', "1x20"),
-    ('redis_connected_slaves{tenant="acme",job="redis",host="db1"}', "1x20"),
-    ('redis_memory_used_bytes{tenant="acme",job="redis",host="db1"}', "1000000x20"),
-    ('redis_memory_max_bytes{tenant="acme",job="redis",host="db1"}', "268435456x20"),
-    ('etcd_server_has_leader{tenant="acme",job="etcd",host="db1"}', "1x20"),
-    ('node_cpu_seconds_total{tenant="acme",job="node",host="db1",cpu="0",mode="idle"}', "0+25x20"),
-    ('node_memory_MemAvailable_bytes{tenant="acme",job="node",host="db1"}', "4e9x20"),
-    ('node_memory_MemTotal_bytes{tenant="acme",job="node",host="db1"}', "8e9x20"),
-    ('node_disk_io_time_seconds_total{tenant="acme",job="node",host="db1",device="sda"}', "0+3x20"),
-    *[('node_filesystem_%s_bytes{tenant="acme",job="node",host="db1",device="/dev/sda1",fstype="ext4",mountpoint="/"}' % m,
+    ('pgbouncer_databases_pool_size{tenant="acme",job="pgbouncer",role="db",host="db1",name="acme",database="acme_backend",'
+     'exported_host="127.0.0.1"}', "20x20"),
+    ('pgbouncer_used_clients{tenant="acme",job="pgbouncer",role="db",host="db1"}', "10x20"),
+    ('pgbouncer_config_max_client_connections{tenant="acme",job="pgbouncer",role="db",host="db1"}', "1000x20"),
+    ('redis_instance_info{tenant="acme",job="redis",role="redis",host="db1",exported_role="master",redis_version="7.0.15"}', "1x20"),
+    ('redis_instance_info{tenant="acme",job="redis",role="redis",host="db2",exported_role="slave",redis_version="7.0.15"}', "1x20"),
+    ('redis_up{tenant="acme",job="redis",role="redis",host="db1"}', "1x20"),
+    ('redis_up{tenant="acme",job="redis",role="redis",host="db2"}', "1x20"),
+    ('redis_connected_slaves{tenant="acme",job="redis",role="redis",host="db1"}', "1x20"),
+    ('redis_memory_used_bytes{tenant="acme",job="redis",role="redis",host="db1"}', "1000000x20"),
+    ('redis_memory_max_bytes{tenant="acme",job="redis",role="redis",host="db1"}', "268435456x20"),
+    ('etcd_server_has_leader{tenant="acme",job="etcd",role="db",host="db1"}', "1x20"),
+    ('node_cpu_seconds_total{tenant="acme",job="node",host="db1",role="db",cpu="0",mode="idle"}', "0+25x20"),
+    ('node_memory_MemAvailable_bytes{tenant="acme",job="node",host="db1",role="db"}', "4e9x20"),
+    ('node_memory_MemTotal_bytes{tenant="acme",job="node",host="db1",role="db"}', "8e9x20"),
+    ('node_disk_io_time_seconds_total{tenant="acme",job="node",host="db1",role="db",device="sda"}', "0+3x20"),
+    *[('node_filesystem_%s_bytes{tenant="acme",job="node",host="db1",role="db",device="/dev/sda1",fstype="ext4",mountpoint="/"}' % m,
        "%sx20" % v) for m, v in (("avail", "6e10"), ("size", "1e11"))],
-    ('node_vmstat_oom_kill{tenant="acme",job="node",host="app1"}', "0x20"),
-    *[('odoo_backup_last_completion_timestamp_seconds{tenant="acme",job="node",host="backup1",stanza="acme",type="%s",repo="1"}'
+    ('node_vmstat_oom_kill{tenant="acme",job="node",host="app1",role="app"}', "0x20"),
+    *[('odoo_backup_last_completion_timestamp_seconds{tenant="acme",job="node",host="backup1",role="backup",stanza="acme",type="%s",repo="1"}'
        % backup_type, "1000x20") for backup_type in ("full", "incr")],
-    ('odoo_backup_run_success{tenant="acme",job="node",host="backup1",stanza="acme",type="full",repo="1"}', "1x20"),
-    ('odoo_backup_stanza_status_code{tenant="acme",job="node",host="backup1",stanza="acme"}', "0x20"),
-    ('odoo_backup_restore_verify_success{tenant="acme",job="node",host="backup1",stanza="acme"}', "1x20"),
-    ('odoo_backup_restore_verify_last_success_timestamp_seconds{tenant="acme",job="node",host="backup1",stanza="acme"}', "1000x20"),
-    ('odoo_cron_overdue_jobs{tenant="acme",job="postgres",host="db1",database="acme"}', "0x20"),
-    ('odoo_mail_exception_messages{tenant="acme",job="postgres",host="db1",database="acme"}', "0x20"),
-    ('odoo_business_check_failed{tenant="acme",job="postgres",host="db1",database="acme",check="unshipped_orders"}', "0x20"),
+    ('odoo_backup_run_success{tenant="acme",job="node",host="backup1",role="backup",stanza="acme",type="full",repo="1"}', "1x20"),
+    ('odoo_backup_stanza_status_code{tenant="acme",job="node",host="backup1",role="backup",stanza="acme"}', "0x20"),
+    ('odoo_backup_restore_verify_success{tenant="acme",job="node",host="backup1",role="backup",stanza="acme"}', "1x20"),
+    ('odoo_backup_restore_verify_last_success_timestamp_seconds{tenant="acme",job="node",host="backup1",role="backup",stanza="acme"}', "1000x20"),
+    ('odoo_cron_overdue_jobs{tenant="acme",job="postgres",role="db",host="db1",database="acme"}', "0x20"),
+    ('odoo_mail_exception_messages{tenant="acme",job="postgres",role="db",host="db1",database="acme"}', "0x20"),
+    ('odoo_business_check_failed{tenant="acme",job="postgres",role="db",host="db1",database="acme",check="unshipped_orders"}', "0x20"),
 ]
 VARIABLES = {"tenant": "acme", "__rate_interval": "1m", "__interval": "1m", "__range": "5m"}
 
