@@ -52,6 +52,8 @@ LISTENERS: dict[str, tuple[Listener, ...]] = {
         # roles/etcd/templates/etcd.env.j2: clients on the service address and loopback, peers on the service address.
         Listener("etcd_client_port", "etcd clients", (SERVICE, LOOPBACK)),
         Listener("etcd_peer_port", "etcd peers", (SERVICE,)),
+        # ETCD_LISTEN_METRICS_URLS: /metrics and /health in plain HTTP for Prometheus.
+        Listener("etcd_metrics_port", "etcd metrics", (SERVICE,)),
         # roles/patroni/templates/patroni.yml.j2: postgresql.listen = patroni_postgresql_listen_addresses
         # (127.0.0.1 and patroni_address, the service address: playbooks/vars/db_tier.yml); restapi.listen.
         Listener("patroni_postgresql_port", "PostgreSQL", (SERVICE, LOOPBACK)),
