@@ -25,6 +25,7 @@ ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 STATE_QUERY = ("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s")
 
+
 def literal(text):
     """A dollar-quoted SQL literal that ``text`` cannot close."""
     tag = "q"
