@@ -3,7 +3,6 @@
 import base64
 import hashlib
 
-import importlib
 
 import pytest
 import yaml
@@ -32,20 +31,7 @@ def salt_of(hashed):
 STORED = reference_hash(PASSWORD, b"0123456789abcdef", ROUNDS)
 
 
-@pytest.fixture(scope="module")
-def flt():
-    """The filter plugin, imported by these tests only, with ansible-core's controller flag put back after.
-
-    Importing controller code (ansible.errors) sets ansible-core's process-wide
-    ``is_controller`` flag, from which on module_utils' warn() goes to the display
-    instead of the module result. ansible-test runs controller and module tests
-    in separate processes; in this one pytest run, the module tests collected
-    after these must still see a module's world.
-    """
-    from ansible.module_utils import _internal
-    was_controller = _internal.is_controller
-    yield importlib.import_module("ansible_collections.sysgenpro.odoo_hosting.plugins.filter.odoo_password")
-    _internal.is_controller = was_controller
+FILTER = "odoo_password"  # imported by the fixture flt (conftest.py)
 
 
 @pytest.fixture

@@ -1,17 +1,9 @@
 """The pgbackrest_restore_target filter: the module_utils judgement, reachable from Jinja, loud on wrong input."""
 
-import importlib
-
 import pytest
 
 
-@pytest.fixture(scope="module")
-def flt():
-    """The filter plugin, with ansible-core's controller flag put back after (see test_odoo_password.py)."""
-    from ansible.module_utils import _internal
-    was_controller = _internal.is_controller
-    yield importlib.import_module("ansible_collections.sysgenpro.odoo_hosting.plugins.filter.pgbackrest")
-    _internal.is_controller = was_controller
+FILTER = "pgbackrest"  # imported by the fixture flt (conftest.py)
 
 
 def test_filter_is_registered_and_judges(flt):

@@ -1,6 +1,5 @@
 """The prometheus_alert_for filter: the named alerts' for set, other files untouched, loud on wrong input."""
 
-import importlib
 import pathlib
 import shutil
 import subprocess
@@ -11,13 +10,7 @@ import yaml
 RULES = pathlib.Path(__file__).resolve().parents[4] / "roles" / "monitoring" / "files" / "rules"
 
 
-@pytest.fixture(scope="module")
-def flt():
-    """The filter plugin, with ansible-core's controller flag put back after (see test_odoo_password.py)."""
-    from ansible.module_utils import _internal
-    was_controller = _internal.is_controller
-    yield importlib.import_module("ansible_collections.sysgenpro.odoo_hosting.plugins.filter.prometheus_rules")
-    _internal.is_controller = was_controller
+FILTER = "prometheus_rules"  # imported by the fixture flt (conftest.py)
 
 
 def alerts(text):
