@@ -22,7 +22,9 @@ names=("$@")
 if [ "${#names[@]}" -eq 0 ]; then
   for recipe in "$here"/*/build.sh; do
     name=$(basename "$(dirname "$recipe")")
-    [ "$name" = vm ] || names+=("$name")
+    # vm: the base images, always built below; ee: needs the venv's
+    # ansible-builder (scripts/test.sh's ee stage builds it).
+    case "$name" in vm | ee) ;; *) names+=("$name") ;; esac
   done
 fi
 on_base=() go_recipes=()
