@@ -2,10 +2,12 @@
 # The whole test suite, from nothing, on a Debian machine as root:
 #   scripts/test.sh            every stage CI runs, in order
 #   scripts/test.sh lint unit  only the stages named (any order)
-# lint, unit, sanity, integration and image-tests run side by side when they
-# follow each other; the venv is built beside the docker and images stages
+# lint, unit, sanity, integration, image-tests and ee run side by side when
+# they follow each other; the venv is built beside the docker and images stages
 # (TEST_PARALLEL=0: all one after the other).
-# Stages CI runs: docker images lint unit sanity integration image-tests molecule
+# Stages CI runs: docker images lint unit sanity integration image-tests ee molecule
+# (ee: the AWX execution environment image, which the tenant scenario runs
+# site.yml in; it needs the venv's ansible-builder, so images/ leaves it out)
 # On demand only: tier-scenarios (the per-tier Molecule scenarios).
 # `molecule` runs the whole-tenant scenario, which carries every drill and
 # the security audit (run_tenant below);
@@ -16,7 +18,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-all_stages=(docker images lint unit sanity integration image-tests molecule)
+all_stages=(docker images lint unit sanity integration image-tests ee molecule)
 on_demand_stages=(tier-scenarios)
 scenarios=${MOLECULE_SCENARIOS:-tenant}
 # Each tier's own scenario: run on demand, when a role changes (their drills
@@ -53,6 +55,7 @@ stage_unit() {
 stage_sanity() { scripts/sanity.sh; }
 stage_integration() { run_pytest tests/integration; }
 stage_image-tests() { run_pytest tests/images; }
+stage_ee() { images/ee/build.sh; }
 # CI shows only this script's output: name the tasks that failed last (the
 # refusals' expected failures come first), with the first lines of their
 # results, since the log's own tail is the destroy step.
@@ -92,7 +95,10 @@ run_scenarios() {
 # (molecule/tenant/molecule.yml), with two additions for the security audit
 # (issue 15): the converge runs at -vvv --diff into its own log, and after
 # the drills molecule/tenant/security.yml searches that log for every secret
-# of the inventory and runs testssl.sh on the tenant's TLS ports. Prints each
+# of the inventory and runs testssl.sh on the tenant's TLS ports; and one for
+# AWX (issue 17): after the idempotence run, molecule/tenant/awx_job.yml runs
+# site.yml again inside the execution environment image (the ee stage)
+# through ansible-runner, as an AWX job, and expects no change. Prints each
 # step's wall time.
 run_tenant() {
   local log="$logs/molecule-tenant.log" converge_log="$logs/tenant-converge-vvv.log"
@@ -100,7 +106,7 @@ run_tenant() {
   say "molecule: the tenant scenario, its converge at -vvv --diff (log: $log; converge: $converge_log)"
   rm -f "$converge_log"
   : >"$log"
-  for step in destroy syntax create prepare converge verify side-effect security idempotence verify; do
+  for step in destroy syntax create prepare converge verify side-effect security idempotence awx-job verify; do
     begin=$SECONDS
     case "$step" in
       converge)
@@ -108,6 +114,8 @@ run_tenant() {
       security)
         TENANT_CONVERGE_LOG=$converge_log TENANT_SIDE_EFFECT=security.yml \
           molecule side-effect -s tenant >>"$log" 2>&1 || rc=$? ;;
+      awx-job)
+        TENANT_SIDE_EFFECT=awx_job.yml molecule side-effect -s tenant >>"$log" 2>&1 || rc=$? ;;
       *) molecule "$step" -s tenant >>"$log" 2>&1 || rc=$? ;;
     esac
     times+=("$step $((SECONDS - begin))")
@@ -118,7 +126,7 @@ run_tenant() {
   if [ "$rc" -eq 0 ]; then
     # The audit's and the renewal drill's findings, then the last recap (the final verify's).
     sed 's/\x1b\[[0-9;]*m//g' "$log" |
-      grep -E -A4 "secret values searched|lines of the CA's key searched|msg: serial|msg: '?(traefik|postgresql|pgbouncer|patroni-api): " |
+      grep -E -A4 "secret values searched|lines of the CA's key searched|msg: serial|msg: '?(traefik|postgresql|pgbouncer|patroni-api): |site.yml ran in" |
       cut -c1-160 | tail -n 60
     grep -E '^.*ok=.*changed=' "$log" | tail -n 8
     echo "scenario tenant passed"
@@ -144,7 +152,7 @@ stages=("$@")
 # they made prepare 5:13 instead of 1:52 and converge 2 minutes longer, as
 # much as the overlap saved, and the drills are better left the CPU they had
 # when they were written. TEST_PARALLEL=0 runs every stage one after the other.
-side_by_side=" lint unit sanity integration image-tests "
+side_by_side=" lint unit sanity integration image-tests ee "
 passed=0 failed=0 failed_names=() timings=()
 record() { # stage seconds rc [note]
   if [ "$3" -eq 0 ]; then
