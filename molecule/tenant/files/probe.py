@@ -99,6 +99,19 @@ def main():
         time.sleep(max(0.0, args.interval - (time.time() - started)))
 
     failed = [s for s in samples if not s["ok"]]
+    # Runs of failures with no success between them: one per break.
+    windows = []
+    for sample in samples:
+        if sample["ok"]:
+            if windows and windows[-1].get("open"):
+                windows[-1].pop("open")
+                windows[-1]["seconds"] = round(sample["at"] - windows[-1]["start"], 2)
+            continue
+        if not windows or not windows[-1].get("open"):
+            windows.append({"start": sample["at"], "failed": 0, "open": True})
+        windows[-1]["failed"] += 1
+    if windows and windows[-1].pop("open", None):
+        windows[-1]["seconds"] = round(samples[-1]["at"] - windows[-1]["start"], 2)
     result = {
         "requests": len(samples),
         "failed": len(failed),
@@ -109,6 +122,8 @@ def main():
         "last_failure_at": failed[-1]["at"] if failed else None,
         "statuses": sorted({str(s["status"]) for s in samples}),
         "mark_seen": mark_seen is not None,
+        # Each outage: when it began, how long until the next success, requests failed.
+        "outages": windows,
     }
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
