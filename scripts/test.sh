@@ -8,7 +8,8 @@
 # Stages CI runs: docker images lint unit sanity integration image-tests ee molecule
 # (ee: the AWX execution environment image, which the tenant scenario runs
 # site.yml in; it needs the venv's ansible-builder, so images/ leaves it out)
-# On demand only: tier-scenarios (the per-tier Molecule scenarios).
+# On demand only: tier-scenarios (the per-tier Molecule scenarios), and
+# tenant-debian13 (the whole-tenant scenario with every VM on Debian 13).
 # `molecule` runs the whole-tenant scenario, which carries every drill and
 # the security audit (run_tenant below);
 # MOLECULE_SCENARIOS overrides its list. Each scenario writes its log to
@@ -19,7 +20,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 all_stages=(docker images lint unit sanity integration image-tests ee molecule)
-on_demand_stages=(tier-scenarios)
+on_demand_stages=(tier-scenarios tenant-debian13)
 scenarios=${MOLECULE_SCENARIOS:-tenant}
 # Each tier's own scenario: run on demand, when a role changes (their drills
 # also run in `tenant`; see docs/testing.md for where each one lives).
@@ -140,6 +141,8 @@ run_tenant() {
 stage_molecule() { run_scenarios $scenarios; }
 # shellcheck disable=SC2086
 stage_tier-scenarios() { run_scenarios $tier_scenarios; }
+# The same scenario, drills included, on Debian 13 VMs (molecule/tenant/molecule.yml).
+stage_tenant-debian13() { TENANT_VM_IMAGE=localhost/odoo-hosting-vm:debian13 run_tenant; }
 
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")
