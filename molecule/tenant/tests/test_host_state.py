@@ -331,8 +331,11 @@ def _files_of(tenant: Tenant, host: str) -> list[FileCase]:
         want("/etc/patroni/pki/patroni.key", 0o640, "root", "postgres", "Patroni's private key")
         want("/var/lib/postgresql/.pgpass_patroni", 0o600, "postgres", "postgres", "Patroni's replication .pgpass",
              presence=OPTIONAL)
-        data_dir = (f"/var/lib/postgresql/{tenant.text(host, 'patroni_postgresql_version')}"
-                    f"/{tenant.text(host, 'patroni_scope')}")  # patroni_postgresql_data_dir's default
+        # patroni_postgresql_version's default follows the host's Debian release (a template): then any major
+        # directory, of which the glob's one match must be the data directory.
+        version = (tenant.text(host, "patroni_postgresql_version")
+                   if "patroni_postgresql_version" in tenant.hostvars(host) else "[0-9]*")
+        data_dir = f"/var/lib/postgresql/{version}/{tenant.text(host, 'patroni_scope')}"  # patroni_postgresql_data_dir's default
         if "patroni_postgresql_data_dir" in tenant.hostvars(host):
             data_dir = tenant.text(host, "patroni_postgresql_data_dir")
         want(data_dir, 0o700, "postgres", "postgres", "PostgreSQL's data directory (pg_authid)")
@@ -455,14 +458,17 @@ def test_secret_file_mode_and_owner(tenant: Tenant, file_case: FileCase) -> None
 # Packages
 # ---------------------------------------------------------------------------
 # The upstream version (its leading components) of each Debian package the
-# roles install from the release's own archive; PostgreSQL is pinned by the
-# patroni role (patroni_postgresql_version) on every release.
+# roles install from the release's own archive; PostgreSQL's major is the
+# release's unless the inventory sets patroni_postgresql_version.
 DEBIAN_VERSIONS: dict[str, dict[str, str]] = {
     "12": {"redis-server": "7", "redis-sentinel": "7", "etcd-server": "3.4", "etcd-client": "3.4",
-           "haproxy": "2.6", "pgbouncer": "1.18", "docker.io": "20.10"},
+           "haproxy": "2.6", "pgbouncer": "1.18", "docker.io": "20.10", "postgresql": "15"},
     "13": {"redis-server": "8", "redis-sentinel": "8", "etcd-server": "3.5", "etcd-client": "3.5",
-           "haproxy": "3.0", "pgbouncer": "1.24", "docker.io": "26"},
+           "haproxy": "3.0", "pgbouncer": "1.24", "docker.io": "26", "postgresql": "17"},
 }
+# In a package's name: the release's PostgreSQL (DEBIAN_VERSIONS), the
+# default of patroni_postgresql_version (roles/patroni/defaults/main.yml).
+RELEASE_POSTGRESQL = "{postgresql}"
 # The version comes from the host's release (DEBIAN_VERSIONS).
 RELEASE = "the release's"
 ABSENT = "not installed"
@@ -489,9 +495,13 @@ def _packages_of(tenant: Tenant, host: str) -> list[PackageCase]:
         packages.append(PackageCase(host, package, version, exact, source))
 
     if "db" in roles:
-        postgresql = tenant.text(host, "patroni_postgresql_version")
+        if "patroni_postgresql_version" in tenant.hostvars(host):
+            postgresql = tenant.text(host, "patroni_postgresql_version")
+            source = "patroni_postgresql_version"
+        else:
+            postgresql, source = RELEASE_POSTGRESQL, "patroni_postgresql_version's default, the release's"
         for package in (f"postgresql-{postgresql}", f"postgresql-client-{postgresql}"):
-            want(package, postgresql, "patroni_postgresql_version")
+            want(package, RELEASE if postgresql == RELEASE_POSTGRESQL else postgresql, source)
         want("etcd-server", RELEASE, "roles/etcd/vars/main.yml")
         want("etcd-client", RELEASE, "roles/etcd/vars/main.yml")
         want("pgbouncer", RELEASE, "roles/pgbouncer/vars/main.yml")
@@ -539,17 +549,19 @@ def test_package_version(tenant: Tenant, package_case: PackageCase) -> None:
     """The packages the roles install are there, in the version they target on this Debian release."""
     state = tenant.state(package_case.host)
     release = _debian_release(state)
-    names = tuple(case.package for case in _package_plan(tenant, package_case.host))
-    found = state.packages(names).get(package_case.package)
+    postgresql = DEBIAN_VERSIONS[release]["postgresql"]
+    names = tuple(case.package.replace(RELEASE_POSTGRESQL, postgresql) for case in _package_plan(tenant, package_case.host))
+    package = package_case.package.replace(RELEASE_POSTGRESQL, postgresql)
+    found = state.packages(names).get(package)
     installed = found is not None and found["status"].startswith("ii")
     if package_case.version == ABSENT:
         assert not installed, (
-            f"{package_case.host}: {package_case.package} {found and found['version']} is installed; "
+            f"{package_case.host}: {package} {found and found['version']} is installed; "
             f"expected {ABSENT} ({package_case.source})"
         )
         return
     assert installed, (
-        f"{package_case.host}: {package_case.package} is not installed "
+        f"{package_case.host}: {package} is not installed "
         f"(dpkg: {found['status'] if found else 'unknown package'}; {package_case.source})"
     )
     version = package_case.version
@@ -559,11 +571,11 @@ def test_package_version(tenant: Tenant, package_case: PackageCase) -> None:
         matches = re.sub(r"^[0-9]+:", "", found["version"]) == version
     else:
         if version == RELEASE:
-            version = DEBIAN_VERSIONS[release][package_case.package]
+            version = postgresql if package != package_case.package else DEBIAN_VERSIONS[release][package]
         upstream = _upstream(found["version"])
         matches = upstream == version or upstream.startswith(version + ".")
     assert matches, (
-        f"{package_case.host}: {package_case.package} is {found['version']}; expected "
+        f"{package_case.host}: {package} is {found['version']}; expected "
         f"{'exactly ' if package_case.exact else ''}{version}{'' if package_case.exact else '.x'} "
         f"on Debian {release} ({package_case.source})"
     )
