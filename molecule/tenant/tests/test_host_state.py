@@ -332,9 +332,9 @@ def _files_of(tenant: Tenant, host: str) -> list[FileCase]:
         want("/var/lib/postgresql/.pgpass_patroni", 0o600, "postgres", "postgres", "Patroni's replication .pgpass",
              presence=OPTIONAL)
         # patroni_postgresql_version's default follows the host's Debian release (a template): then any major
-        # directory, of which the glob's one match must be the data directory.
+        # directory (a glob: every match is checked, one must exist).
         version = (tenant.text(host, "patroni_postgresql_version")
-                   if "patroni_postgresql_version" in tenant.hostvars(host) else "[0-9]*")
+                   if "patroni_postgresql_version" in tenant.hostvars(host) else "*")
         data_dir = f"/var/lib/postgresql/{version}/{tenant.text(host, 'patroni_scope')}"  # patroni_postgresql_data_dir's default
         if "patroni_postgresql_data_dir" in tenant.hostvars(host):
             data_dir = tenant.text(host, "patroni_postgresql_data_dir")
