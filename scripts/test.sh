@@ -142,7 +142,8 @@ stage_molecule() { run_scenarios $scenarios; }
 # shellcheck disable=SC2086
 stage_tier-scenarios() { run_scenarios $tier_scenarios; }
 # The same scenario, drills included, on Debian 13 VMs (molecule/tenant/molecule.yml).
-stage_tenant-debian13() { TENANT_VM_IMAGE=localhost/odoo-hosting-vm:debian13 run_tenant; }
+# With the scaling drill's site.yml run without the removed app host (TENANT_SCALE_FULL).
+stage_tenant-debian13() { TENANT_VM_IMAGE=localhost/odoo-hosting-vm:debian13 TENANT_SCALE_FULL=1 run_tenant; }
 
 stages=("$@")
 [ "${#stages[@]}" -gt 0 ] || stages=("${all_stages[@]}")

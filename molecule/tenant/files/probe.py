@@ -75,9 +75,11 @@ def main():
     deadline = time.monotonic() + args.seconds
     last_failure = None
     mark_seen = None
+    mark_seen_at = None
     while time.monotonic() < deadline:
         if args.after and mark_seen is None and os.path.exists(args.after):
             mark_seen = time.monotonic()
+            mark_seen_at = time.time()
         anchors = [t for t in (last_failure, mark_seen if args.settle_from_mark else None) if t is not None]
         if args.settle and mark_seen is not None and anchors and time.monotonic() - max(anchors) >= args.settle:
             break
@@ -89,9 +91,11 @@ def main():
             req = urllib.request.Request(args.url, headers={"Cookie": "session_id=" + args.cookie})
         status, body = request(opener, req, timeout=3)
         ok = status == 200
-        if ok and args.mode == "write":
-            acked.append(json.loads(body)["id"])
         samples.append({"at": round(started, 3), "status": status, "ok": ok})
+        if ok and args.mode == "write":
+            answer = json.loads(body)
+            acked.append(answer["id"])
+            samples[-1]["served_by"] = answer.get("served_by", "")
         if not ok:
             last_failure = time.monotonic()
         if not ok and status is None:
@@ -122,6 +126,12 @@ def main():
         "last_failure_at": failed[-1]["at"] if failed else None,
         "statuses": sorted({str(s["status"]) for s in samples}),
         "mark_seen": mark_seen is not None,
+        # Which app host answered each acknowledged write, before and after
+        # the break was done (the mark): a drill behind a load balancer.
+        "served_by_before_mark": sorted({s["served_by"] for s in samples if "served_by" in s
+                                         and (mark_seen_at is None or s["at"] < mark_seen_at)}),
+        "served_by_after_mark": sorted({s["served_by"] for s in samples if "served_by" in s
+                                        and mark_seen_at is not None and s["at"] >= mark_seen_at}),
         # Each outage: when it began, how long until the next success, requests failed.
         "outages": windows,
     }
