@@ -16,6 +16,8 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "patroni"
+# tests/conftest.py links the checkout there as ansible_collections/sysgenpro/odoo_hosting.
+COLLECTIONS = str(ROOT / ".ansible" / "collections")
 ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
 NAMES = ["_patroni_hot_standby_floor_parameters", "_patroni_replicas_pending", "_patroni_leader_pending",
          "_patroni_leader_lowers"]
@@ -27,12 +29,16 @@ def _loop_expression():
     return task["loop"]
 
 
-# The templar renders in a child process, as in test_playbook_options.py.
+# The templar renders in a child process, as in test_playbook_options.py, with
+# the collection's plugins on its search path: _patroni_leader_lowers uses the
+# sysgenpro.odoo_hosting.patroni_restart_lowers filter.
 _RENDER = """
 import json, sys
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
-expression, variables = json.load(sys.stdin)
+collections, expression, variables = json.load(sys.stdin)
+init_plugin_loader([collections])
 variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in variables.items()}
 json.dump(Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression)), sys.stdout)
 """
@@ -41,7 +47,7 @@ json.dump(Templar(loader=DataLoader(), variables=variables).template(trust_as_te
 def _order(members):
     variables = {name: ROLE_VARS[name] for name in NAMES}
     variables["__patroni_members"] = members
-    run = subprocess.run([sys.executable, "-c", _RENDER], input=json.dumps([_loop_expression(), variables]),
+    run = subprocess.run([sys.executable, "-c", _RENDER], input=json.dumps([COLLECTIONS, _loop_expression(), variables]),
                          capture_output=True, text=True, check=True)
     return [member["name"] for member in json.loads(run.stdout)]
 
