@@ -15,11 +15,11 @@ author: SysGenPro hosting engineering (@sysgenpro)
 description:
   - Takes the inventory name of one member and returns its C(ETCD_INITIAL_CLUSTER) (C(name=peer URL) pairs) and
     C(ETCD_INITIAL_CLUSTER_STATE), which etcd reads only while the member's data directory is empty.
-  - No member has data, a new cluster: every host of O(hosts), state C(new).
-  - The member has data, so etcd ignores both settings: the values in the settings file in place (O(in_place)) are
-    kept, so that a converge after the cluster changed does not rewrite (and restart) a running member. Without
+  - When no member has data (a new cluster), every host of O(hosts), state C(new).
+  - When the member has data, etcd ignores both settings, so the values in the settings file in place (O(in_place))
+    are kept, so that a converge after the cluster changed does not rewrite (and restart) a running member. Without
     them, the values of a new cluster.
-  - The member has no data while others have, a member joining a running cluster: the members the cluster lists
+  - When the member has no data while others have (it joins a running cluster), the members the cluster lists
     (O(members), C(etcdctl member list -w json)), the hosts with data, and the joining hosts up to this one in
     O(hosts) order (C(roles/etcd/tasks/join_member.yml) adds them one at a time in that order), state C(existing).
     etcd refuses to join when these differ from the cluster's members after the C(member add).
