@@ -15,8 +15,8 @@ def listed(*names):
             for index, name in enumerate(names)]
 
 
-def plan(flt, host, hosts=HOSTS, with_data=(), members=(), in_place=None):
-    return flt.etcd_initial_cluster(host, hosts, ADDRESSES, 2380, list(with_data), list(members), in_place)
+def plan(flt, host, hosts=tuple(HOSTS), with_data=(), members=(), in_place=None):
+    return flt.etcd_initial_cluster(host, list(hosts), ADDRESSES, 2380, list(with_data), list(members), in_place)
 
 
 def test_filter_is_registered(flt):

@@ -508,7 +508,9 @@ class RedisSessionStore:
             return self._attempt(operation)
         except AuthenticationFailed:
             raise
-        except self._RETRIED as exc:
+        # A tuple of redis-py's exception classes (above); pylint cannot
+        # always tell through the class attribute.
+        except self._RETRIED as exc:  # pylint: disable=catching-non-exception
             # A failover may be under way (the master went away, or it has
             # just become a replica): one more try, with the master named now.
             _logger.warning("Redis %s failed (%s: %s); retrying once on the current master",
