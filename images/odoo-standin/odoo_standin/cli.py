@@ -106,7 +106,8 @@ def main(argv=None, environ=None):
         _logger.critical("%s", exc)
         return 1
     _logger.info("HTTP sessions stored in %s", store.describe())
-    _logger.info("workers=%s max_cron_threads=%s db_maxconn=%s (the stand-in serves with threads)",
+    _logger.info("workers=%s max_cron_threads=%s db_maxconn=%s (threads; workers > 0: that many "
+                 "requests at once on http_port)",
                  config["workers"], config["max_cron_threads"], config["db_maxconn"])
     app = App(config, store, modules=modules)
     service = Service(app)

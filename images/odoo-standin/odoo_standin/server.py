@@ -9,6 +9,7 @@ import re
 import socket
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,10 @@ _logger = logging.getLogger("odoo.http")
 _access = logging.getLogger("werkzeug")
 
 MAX_BODY = 64 * 1024 * 1024  # bytes; uploads included
+# A prefork worker's socket timeout: WorkerHTTP's default when
+# ODOO_HTTP_SOCKET_TIMEOUT is unset (odoo/service/server.py).
+PREFORK_SOCKET_TIMEOUT = 2.0
+SLOW_MAX_SECONDS = 60.0
 LOGIN_FORM = """<!DOCTYPE html>
 <html><head><title>Odoo (stand-in)</title></head><body>
 <form class="oe_login_form" method="post" action="/web/login">
@@ -42,6 +47,20 @@ def rpc_error(code, message, name, detail):
             "data": {"name": name, "message": detail, "arguments": [detail], "context": {}}}
 
 
+def rpc_exception(exc):
+    """The JSON-RPC error of an exception raised under a route, as odoo.http serialises it.
+
+    ``name`` is the exception's module and class, ``message`` its arguments
+    one per line, ``arguments`` the arguments, ``debug`` the traceback.
+    """
+    kind = type(exc)
+    error = rpc_error(200, "Odoo Server Error", "%s.%s" % (kind.__module__, kind.__name__),
+                      "\n".join(str(arg) for arg in exc.args))
+    error["data"]["arguments"] = list(exc.args)
+    error["data"]["debug"] = "".join(traceback.format_exception(kind, exc, exc.__traceback__))
+    return error
+
+
 class App:
     """State shared by both listeners: configuration, session store, open WebSockets."""
 
@@ -53,6 +72,8 @@ class App:
         self.modules = modules
         self.served_by = served_by or socket.gethostname()
         self.stopping = threading.Event()
+        # Set when a stop's grace period is over: requests still waiting give up.
+        self.abandoned = threading.Event()
         self._lock = threading.Lock()
         self._busy = 0
         self._connections = set()
@@ -121,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- connection lifecycle ---------------------------------------------------
     def setup(self):
+        if self.server.slots is not None:
+            self.timeout = PREFORK_SOCKET_TIMEOUT
         super().setup()
         self._websocket = False
         self.server.app.track(self)
@@ -145,6 +168,14 @@ class Handler(BaseHTTPRequestHandler):
     @property
     def app(self):
         return self.server.app
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        if self.server.slots is not None:
+            # A prefork worker serves one request per connection (werkzeug's
+            # BaseWSGIServer speaks HTTP/1.0 without threads), then accepts the next.
+            self.close_connection = True
+        return parsed
 
     def log_message(self, fmt, *args):
         _access.info("%s - - %s", self.client_address_text(), fmt % args)
@@ -616,15 +647,127 @@ def standin_count(req):
     req.send_json(200, {"count": count, "db": dbname})
 
 
+@route("GET", "/standin/slow")
+def standin_slow(req):
+    """Hold the request's worker for ``seconds`` (stand-in only: latency tests and benchmarks)."""
+    text = req.query.get("seconds", ["1"])[0]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = None
+    if seconds is None or not 0 <= seconds <= SLOW_MAX_SECONDS:  # NaN fails both tests
+        req.send_text(400, "Bad Request: seconds must be a number from 0 to %g, not %r"
+                      % (SLOW_MAX_SECONDS, text))
+        return
+    if req.app.abandoned.wait(seconds):
+        req.close_connection = True  # the stop's grace period is over: no answer
+        return
+    req.send_json(200, {"slept": seconds, "served_by": req.app.served_by})
+
+
+def _version_info():
+    """odoo.release.version_info of the series played: (18, 0, 0, 'final', 0, '')."""
+    major, minor = (int(part) for part in VERSION.split("."))
+    return [major, minor, 0, "final", 0, ""]
+
+
+# odoo/service/common.py's RPC_VERSION_1, what exp_version() returns.
+RPC_VERSION_1 = {"server_version": VERSION, "server_version_info": _version_info(),
+                 "server_serie": VERSION, "protocol_version": 1}
+# The other methods of Odoo's common service (exp_<name>), not served here.
+COMMON_NOT_SERVED = ("login", "authenticate", "about", "set_loglevel")
+RPC_SERVICES = ("common", "db", "object")
+
+
+def dispatch_rpc(service, method, args):
+    """Odoo's dispatch_rpc for what the stand-in serves: common.version.
+
+    Raises what the real server raises (KeyError for an unknown service,
+    Exception for an unknown method, TypeError for bad arguments), and
+    NotImplementedError for the parts the stand-in leaves out.
+    """
+    if service not in RPC_SERVICES:
+        raise KeyError(service)
+    if service != "common":
+        raise NotImplementedError("The Odoo stand-in does not implement the %s service"
+                                  % service)
+    if method == "version":
+        if args:
+            raise TypeError("exp_version() takes 0 positional arguments but %d %s given"
+                            % (len(args), "was" if len(args) == 1 else "were"))
+        return RPC_VERSION_1
+    if method in COMMON_NOT_SERVED:
+        raise NotImplementedError("The Odoo stand-in implements only common.version, "
+                                  "not common.%s" % method)
+    raise Exception("Method not found: %s" % method)  # pylint: disable=broad-exception-raised
+
+
+@route("POST", "/jsonrpc")
+def jsonrpc(req):
+    """Odoo's external JSON-RPC entry point (auth none): params ``service``, ``method``, ``args``."""
+    def handler(params):
+        missing = [name for name in ("service", "method", "args") if name not in params]
+        try:
+            if missing:
+                raise TypeError("RPC.jsonrpc() missing %d required positional argument%s: %s"
+                                % (len(missing), "" if len(missing) == 1 else "s",
+                                   " and ".join("'%s'" % name for name in missing)))
+            args = params["args"]
+            return dispatch_rpc(params["service"], params["method"],
+                                args if isinstance(args, list) else [args]), None
+        except Exception as exc:  # the real server answers every error as JSON-RPC
+            _logger.warning("JSON-RPC %s.%s: %s", params.get("service"), params.get("method"),
+                            exc)
+            return None, rpc_exception(exc)
+    _jsonrpc(req, handler)
+
+
 class Server(ThreadingHTTPServer):
+    """One listener. With ``workers`` > 0 it serves as Odoo's prefork server does.
+
+    Odoo's ``workers`` HTTP worker processes each accept one connection,
+    serve it, and only then accept the next (WorkerHTTP.process_work): at
+    most ``workers`` requests are in progress, and the others wait in the
+    listen backlog (``8 * workers`` long). Here a connection is accepted only
+    when one of ``workers`` slots is free; the slot is given back when the
+    connection is closed. ``workers`` = 0 (Odoo's threaded server) and the
+    gevent listener take every connection at once.
+    """
+
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, address, app, evented):
+    def __init__(self, address, app, evented, workers=0):
         self.app = app
         self.evented = evented
+        self.slots = threading.BoundedSemaphore(workers) if workers > 0 else None
+        if self.slots is not None:
+            self.request_queue_size = 8 * workers
         super().__init__(address, Handler)
+        if self.slots is not None:
+            # A connection that left the backlog while a slot was awaited must
+            # not block the accept loop (the real listen socket is non-blocking too).
+            self.socket.setblocking(False)
+
+    def get_request(self):
+        if self.slots is None:
+            return super().get_request()
+        while not self.slots.acquire(timeout=0.1):
+            if self.app.stopping.is_set():
+                raise OSError("stopping: the connection stays in the backlog")
+        try:
+            return super().get_request()
+        except OSError:
+            self.slots.release()
+            raise
+
+    def shutdown_request(self, request):
+        try:
+            super().shutdown_request(request)
+        finally:
+            if self.slots is not None:
+                self.slots.release()
 
 
 class Service:
@@ -637,7 +780,8 @@ class Service:
         interface = config["http_interface"] or "0.0.0.0"
         self.servers = []
         if config["http_enable"]:
-            self.servers.append(Server((interface, config["http_port"]), app, evented=False))
+            self.servers.append(Server((interface, config["http_port"]), app, evented=False,
+                                       workers=config["workers"]))
             self.servers.append(Server((interface, config["gevent_port"]), app, evented=True))
         self.threads = []
 
@@ -651,8 +795,14 @@ class Service:
                                       % server.server_address[1], daemon=True)
             thread.start()
             self.threads.append(thread)
+            if server.evented:
+                mode = " (gevent port)"
+            elif server.slots is not None:
+                mode = " (%d workers)" % self.app.config["workers"]
+            else:
+                mode = ""
             _logger.info("HTTP service (werkzeug) running on %s:%s%s",
-                         *server.server_address, " (gevent port)" if server.evented else "")
+                         *server.server_address, mode)
 
     def stop(self):
         """Stop accepting, let requests in flight finish (up to grace), close the rest."""
@@ -662,6 +812,7 @@ class Service:
         deadline = time.monotonic() + self.grace
         while self.app.busy > 0 and time.monotonic() < deadline:
             time.sleep(0.05)
+        self.app.abandoned.set()
         self.app.drop_connections()
         for server in self.servers:
             server.server_close()
