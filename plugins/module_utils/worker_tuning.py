@@ -13,7 +13,15 @@ The rules of thumb come from Odoo's deployment guide ("Builtin server" and
 
 What the guide leaves open is decided here and documented in docs/modules.md:
 the master and gevent processes, the connection pools of every process, the
-memory limits on small hosts, and when to degrade or refuse.
+memory limits on small hosts, the integration pool, and when to degrade or
+refuse.
+
+The integration pool (container ``odoo-integration``, optional) is a second
+Odoo server on the app host for machine clients only: its own prefork workers,
+master and gevent process, no cron. A machine client keeps its call in flight
+the whole time, so it needs one worker per concurrent call; it shares the
+host's CPU, memory and connection budget with the users' Odoo, which keeps
+the first claim on all three.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -48,6 +56,16 @@ SUPERUSER_RESERVED_CONNECTIONS = 3
 POSTGRESQL_MIN_MAX_CONNECTIONS = 100
 PGBOUNCER_CLIENT_HEADROOM = 20
 
+# The integration pool's options, with the values that mean "no pool" or suit
+# machine clients: integration calls should fail fast (the client has usually
+# given up and will retry), not hold one of few workers for 20 minutes.
+INTEGRATION_DEFAULTS = dict(
+    integration_concurrent_calls=0,
+    integration_heavy_request_ratio=0.5,
+    integration_limit_time_cpu=300,
+    integration_limit_time_real=600,
+)
+
 
 class TuningRefused(ValueError):
     """The host cannot carry the profile; the message carries the arithmetic."""
@@ -71,16 +89,46 @@ def expected_memory_mb(workers, cron, profile):
     return (workers + cron) * average_worker_memory_mb(profile) + 2 * profile['light_worker_memory_mb']
 
 
+def integration_average_memory_mb(profile):
+    """The guide's formula with the integration pool's own heavy share."""
+    return average_worker_memory_mb(dict(profile, heavy_request_ratio=profile['integration_heavy_request_ratio']))
+
+
+def integration_memory_mb(integration_workers, profile):
+    """Resident memory of the integration pool: workers at its average, its master and gevent light; 0 when off."""
+    if not integration_workers:
+        return 0
+    return (integration_workers * integration_average_memory_mb(profile)
+            + 2 * profile['light_worker_memory_mb'])
+
+
 def pool_weight(workers, cron, odoo_major):
     """How many db_maxconn-sized pools one instance holds (gevent counts double from Odoo 17)."""
     gevent = GEVENT_POOL_FACTOR if odoo_major >= 17 else 1
     return workers + cron + 1 + gevent
 
 
-def db_maxconn_for(workers, cron, profile):
+def integration_pool_weight(integration_workers, odoo_major):
+    """The pools of the integration pool's workers, master and gevent process; 0 when off."""
+    if not integration_workers:
+        return 0
+    return pool_weight(integration_workers, 0, odoo_major)
+
+
+def db_maxconn_for(workers, cron, profile, integration_workers=0):
     """The per-process pool that keeps all app hosts within the connection budget."""
     per_host = profile['db_connection_budget'] // profile['app_hosts']
-    return min(DB_MAXCONN_MAX, per_host // pool_weight(workers, cron, profile['odoo_major']))
+    pools = (pool_weight(workers, cron, profile['odoo_major'])
+             + integration_pool_weight(integration_workers, profile['odoo_major']))
+    return min(DB_MAXCONN_MAX, per_host // pools)
+
+
+def _processes(workers, cron, integration_workers):
+    """'8 workers + 1 cron', and the integration workers when there are any."""
+    text = '%d workers + %d cron' % (workers, cron)
+    if integration_workers:
+        text += ' + %d integration workers' % integration_workers
+    return text
 
 
 def _validate(host, profile):
@@ -103,6 +151,12 @@ def _validate(host, profile):
         (profile['limit_time_real_cron'] >= -1, 'limit_time_real_cron must be -1, 0 or more'),
         (profile['limit_request'] >= 1, 'limit_request must be at least 1'),
         (profile['db_extra_connections'] >= 0, 'db_extra_connections cannot be negative'),
+        (profile['integration_concurrent_calls'] >= 0, 'integration_concurrent_calls cannot be negative'),
+        (0 <= profile['integration_heavy_request_ratio'] <= 1,
+         'integration_heavy_request_ratio must be between 0 and 1'),
+        (profile['integration_limit_time_cpu'] >= 1, 'integration_limit_time_cpu must be at least 1'),
+        (profile['integration_limit_time_real'] >= profile['integration_limit_time_cpu'],
+         'integration_limit_time_real must be at least integration_limit_time_cpu'),
     ]
     for ok, message in checks:
         if not ok:
@@ -112,11 +166,14 @@ def _validate(host, profile):
 def compute_tuning(host, profile):
     """Size one Odoo app host.
 
-    ``host``: ``cpu_count``, ``memory_mb``. ``profile``: see DEFAULT_PROFILE.
-    Returns a dict (odoo, pgbouncer, postgresql, container_memory_limit_mb,
-    capacity, arithmetic, warnings). Raises TuningRefused with the arithmetic
-    when the host cannot carry the profile.
+    ``host``: ``cpu_count``, ``memory_mb``. ``profile``: see DEFAULT_PROFILE (the
+    ``integration_*`` keys may be left out: no integration pool). Returns a dict
+    (odoo, pgbouncer, postgresql, container_memory_limit_mb, capacity,
+    arithmetic, warnings, and integration when the integration pool is on).
+    Raises TuningRefused with the arithmetic when the host cannot carry the
+    profile.
     """
+    profile = dict(INTEGRATION_DEFAULTS, **profile)
     _validate(host, profile)
     cpus = host['cpu_count']
     memory = host['memory_mb']
@@ -124,6 +181,7 @@ def compute_tuning(host, profile):
     per_worker = profile['users_per_worker']
     light = profile['light_worker_memory_mb']
     average = average_worker_memory_mb(profile)
+    calls = profile['integration_concurrent_calls']
     warnings = []
     arithmetic = []
 
@@ -141,43 +199,94 @@ def compute_tuning(host, profile):
                         % (cron, cpus, 2 * cpus))
         cron = 2 * cpus
     needed = int(math.ceil(users / float(per_worker)))
-    cpu_cap = max(1, 2 * cpus + 1 - cron)
+    process_cap = 2 * cpus + 1
+    if calls:
+        # The users' workers come first, but leave the integration pool its one worker.
+        cpu_cap = process_cap - cron - 1
+        if cpu_cap < 1:
+            raise TuningRefused('Cannot size Odoo for %s: 1 worker + %d cron + 1 integration worker = %d processes, '
+                                'over the (2 x %d + 1) = %d that %d CPU carry'
+                                % (label, cron, cron + 2, cpus, process_cap, cpus))
+        arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron '
+                          '- 1 integration worker = %d; workers = %d'
+                          % (users, per_worker, needed, cpus, cron, cpu_cap, min(needed, cpu_cap)))
+    else:
+        cpu_cap = max(1, process_cap - cron)
+        arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron '
+                          '= %d; workers = %d' % (users, per_worker, needed, cpus, cron, cpu_cap, min(needed, cpu_cap)))
     workers = min(needed, cpu_cap)
-    arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron = %d; '
-                      'workers = %d' % (users, per_worker, needed, cpus, cron, cpu_cap, workers))
     if needed > cpu_cap:
-        warnings.append('CPU binds: %d concurrent users need %d workers, %d CPU carry %d workers + %d cron; '
+        warnings.append('CPU binds: %d concurrent users need %d workers, %d CPU carry %d workers + %d cron%s; '
                         'expect queued requests beyond about %d users'
-                        % (users, needed, cpus, cpu_cap, cron, cpu_cap * per_worker))
+                        % (users, needed, cpus, cpu_cap, cron, ' + 1 integration worker' if calls else '',
+                           cpu_cap * per_worker))
+    integration = 0
+    if calls:
+        # A machine client has no think time: one worker per call in flight.
+        left = process_cap - workers - cron
+        integration = min(calls, left)
+        arithmetic.append('integration workers needed = %d concurrent calls (one worker each); CPU leaves '
+                          '(2 x %d + 1) - %d workers - %d cron = %d; integration workers = %d'
+                          % (calls, cpus, workers, cron, left, integration))
+        if calls > left:
+            warnings.append('CPU binds: %d integration calls need %d integration workers, %d CPU carry %s; '
+                            'expect integration calls to queue beyond %d at once'
+                            % (calls, calls, cpus, _processes(workers, cron, integration), integration))
     arithmetic.append('average worker memory = %s x %d + %s x %d = %s MiB'
                       % (_fmt(1 - profile['heavy_request_ratio']), light, _fmt(profile['heavy_request_ratio']),
                          profile['heavy_worker_memory_mb'], _fmt(average)))
+    integration_average = integration_average_memory_mb(profile)
+    if calls:
+        arithmetic.append('integration average worker memory = %s x %d + %s x %d = %s MiB'
+                          % (_fmt(1 - profile['integration_heavy_request_ratio']), light,
+                             _fmt(profile['integration_heavy_request_ratio']), profile['heavy_worker_memory_mb'],
+                             _fmt(integration_average)))
 
-    def memory_fits(w, c):
-        return expected_memory_mb(w, c, profile) <= available
+    def host_memory(w, c, i):
+        return expected_memory_mb(w, c, profile) + integration_memory_mb(i, profile)
 
-    def pools_fit(w, c):
-        return db_maxconn_for(w, c, profile) >= DB_MAXCONN_MIN
+    def memory_fits(w, c, i):
+        return host_memory(w, c, i) <= available
 
-    wanted_workers, wanted_cron = workers, cron
-    while not (memory_fits(workers, cron) and pools_fit(workers, cron)):
-        if workers > 1:
+    def pools_fit(w, c, i):
+        return db_maxconn_for(w, c, profile, i) >= DB_MAXCONN_MIN
+
+    def pools(w, c, i):
+        return pool_weight(w, c, profile['odoo_major']) + integration_pool_weight(i, profile['odoo_major'])
+
+    # Degrade the integration pool first (down to one worker), then the users' workers, then cron.
+    wanted = (workers, cron, integration)
+    while not (memory_fits(workers, cron, integration) and pools_fit(workers, cron, integration)):
+        if integration > 1:
+            integration -= 1
+        elif workers > 1:
             workers -= 1
         elif cron > 1:
             cron -= 1
         else:
-            _refuse(label, workers, cron, available, profile)
-    if (workers, cron) != (wanted_workers, wanted_cron):
-        binding = 'memory' if not memory_fits(wanted_workers, wanted_cron) else 'the connection budget'
-        warnings.append('%s binds: %d workers + %d cron would need %s MiB of %d MiB and %d pools; degraded to '
+            _refuse(label, workers, cron, integration, available, profile)
+    if integration != wanted[2]:
+        binding = 'memory' if not memory_fits(*wanted) else 'the connection budget'
+        warnings.append('%s binds: %s would need %s MiB of %d MiB and %d pools; the integration pool degraded to '
+                        '%d workers, about %d concurrent integration calls'
+                        % (binding[0].upper() + binding[1:], _processes(*wanted), _fmt(host_memory(*wanted)),
+                           available, pools(*wanted), integration, integration))
+    if (workers, cron) != wanted[:2]:
+        before = (wanted[0], wanted[1], integration)
+        binding = 'memory' if not memory_fits(*before) else 'the connection budget'
+        warnings.append('%s binds: %s would need %s MiB of %d MiB and %d pools; degraded to '
                         '%d workers + %d cron, about %d concurrent users'
-                        % (binding[0].upper() + binding[1:], wanted_workers, wanted_cron,
-                           _fmt(expected_memory_mb(wanted_workers, wanted_cron, profile)), available,
-                           pool_weight(wanted_workers, wanted_cron, profile['odoo_major']),
-                           workers, cron, workers * per_worker))
+                        % (binding[0].upper() + binding[1:], _processes(*before), _fmt(host_memory(*before)),
+                           available, pools(*before), workers, cron, workers * per_worker))
     expected = expected_memory_mb(workers, cron, profile)
+    integration_expected = integration_memory_mb(integration, profile)
     arithmetic.append('expected memory = (%d workers + %d cron) x %s + 2 x %d (master, gevent) = %s MiB'
                       % (workers, cron, _fmt(average), light, _fmt(expected)))
+    if integration:
+        arithmetic.append('integration expected memory = %d workers x %s + 2 x %d (master, gevent) = %s MiB; '
+                          'host expected = %s + %s = %s MiB'
+                          % (integration, _fmt(integration_average), light, _fmt(integration_expected),
+                             _fmt(expected), _fmt(integration_expected), _fmt(expected + integration_expected)))
 
     soft_default = int(SOFT_LIMIT_PER_HEAVY * profile['heavy_worker_memory_mb'])
     hard = min(int(soft_default * HARD_LIMIT_PER_SOFT), available)
@@ -190,22 +299,48 @@ def compute_tuning(host, profile):
     arithmetic.append('limit_memory_hard = min(%d, %d available) = %d MiB; limit_memory_soft = min(%d, 0.8 x hard)'
                       ' = %d MiB (virtual memory per process)'
                       % (int(soft_default * HARD_LIMIT_PER_SOFT), available, hard, soft_default, soft))
-    container = int(math.ceil(min(available, expected + hard - average)))
-    arithmetic.append('container memory limit = min(%d available, %s expected + (%d hard - %s average)) = %d MiB'
-                      % (available, _fmt(expected), hard, _fmt(average), container))
+    # Each container may grow by one worker to its hard limit, but never into the other's expected memory.
+    container = int(math.ceil(min(available - integration_expected, expected + hard - average)))
+    if integration:
+        integration_container = int(math.ceil(min(available - expected,
+                                                  integration_expected + hard - integration_average)))
+        arithmetic.append('container memory limit = min(%d available - %s integration expected, %s expected + '
+                          '(%d hard - %s average)) = %d MiB'
+                          % (available, _fmt(integration_expected), _fmt(expected), hard, _fmt(average), container))
+        arithmetic.append('integration container memory limit = min(%d available - %s expected, %s integration '
+                          'expected + (%d hard - %s integration average)) = %d MiB'
+                          % (available, _fmt(expected), _fmt(integration_expected), hard,
+                             _fmt(integration_average), integration_container))
+    else:
+        arithmetic.append('container memory limit = min(%d available, %s expected + (%d hard - %s average)) = %d MiB'
+                          % (available, _fmt(expected), hard, _fmt(average), container))
 
     odoo_major = profile['odoo_major']
-    db_maxconn = db_maxconn_for(workers, cron, profile)
+    db_maxconn = db_maxconn_for(workers, cron, profile, integration)
     gevent_pool = db_maxconn * GEVENT_POOL_FACTOR if odoo_major >= 17 else db_maxconn
     processes = workers + cron + 1
     per_host = processes * db_maxconn + gevent_pool
+    if integration:
+        integration_connections = (integration + 1) * db_maxconn + gevent_pool
+        per_host += integration_connections
     total = per_host * profile['app_hosts']
-    arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / %d pools) = %d'
-                      % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
-                         pool_weight(workers, cron, odoo_major), db_maxconn))
-    arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent = %d; '
-                      'x %d app hosts = %d'
-                      % (workers, cron, db_maxconn, gevent_pool, per_host, profile['app_hosts'], total))
+    if integration:
+        arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / (%d + %d integration) pools) = %d'
+                          % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
+                             pool_weight(workers, cron, odoo_major), integration_pool_weight(integration, odoo_major),
+                             db_maxconn))
+        arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent '
+                          '+ (%d integration workers + 1 master) x %d + %d integration gevent = %d; '
+                          'x %d app hosts = %d'
+                          % (workers, cron, db_maxconn, gevent_pool, integration, db_maxconn, gevent_pool,
+                             per_host, profile['app_hosts'], total))
+    else:
+        arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / %d pools) = %d'
+                          % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
+                             pool_weight(workers, cron, odoo_major), db_maxconn))
+        arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent = %d; '
+                          'x %d app hosts = %d'
+                          % (workers, cron, db_maxconn, gevent_pool, per_host, profile['app_hosts'], total))
     max_connections = max(POSTGRESQL_MIN_MAX_CONNECTIONS,
                           total + SUPERUSER_RESERVED_CONNECTIONS + profile['db_extra_connections'])
     arithmetic.append('max_connections = max(%d, %d + %d superuser reserved + %d extra) = %d'
@@ -225,33 +360,61 @@ def compute_tuning(host, profile):
     )
     if odoo_major >= 17:
         odoo['db_maxconn_gevent'] = gevent_pool
-    return dict(
+    result = dict(
         odoo=odoo,
         pgbouncer=dict(default_pool_size=total, max_client_conn=total + PGBOUNCER_CLIENT_HEADROOM),
         postgresql=dict(max_connections=max_connections),
         container_memory_limit_mb=container,
         capacity=dict(concurrent_users=workers * per_worker, memory_available_mb=available,
-                      memory_expected_mb=int(math.ceil(expected)), db_connections_per_host=per_host,
-                      db_connections_total=total),
+                      memory_expected_mb=int(math.ceil(expected + integration_expected)),
+                      db_connections_per_host=per_host, db_connections_total=total),
         arithmetic=arithmetic,
         warnings=warnings,
     )
+    if integration:
+        integration_odoo = dict(
+            workers=integration,
+            # Scheduled actions stay in the users' Odoo; Odoo's own default would start 2 cron workers here.
+            max_cron_threads=0,
+            limit_memory_soft=soft * MIB,
+            limit_memory_hard=hard * MIB,
+            limit_time_cpu=profile['integration_limit_time_cpu'],
+            limit_time_real=profile['integration_limit_time_real'],
+            limit_request=profile['limit_request'],
+            db_maxconn=db_maxconn,
+        )
+        if odoo_major >= 17:
+            integration_odoo['db_maxconn_gevent'] = gevent_pool
+        result['integration'] = dict(odoo=integration_odoo, container_memory_limit_mb=integration_container)
+        result['capacity'].update(integration_concurrent_calls=integration, integration_workers=integration,
+                                  integration_memory_expected_mb=int(math.ceil(integration_expected)),
+                                  integration_db_connections_per_host=integration_connections)
+    return result
 
 
-def _refuse(label, workers, cron, available, profile):
-    expected = expected_memory_mb(workers, cron, profile)
+def _refuse(label, workers, cron, integration, available, profile):
+    expected = expected_memory_mb(workers, cron, profile) + integration_memory_mb(integration, profile)
+    if integration:
+        who = '%d worker + %d cron and %d integration worker' % (workers, cron, integration)
+        integration_terms = (' + %d x %s MiB + 2 x %d MiB (integration master, gevent)'
+                             % (integration, _fmt(integration_average_memory_mb(profile)),
+                                profile['light_worker_memory_mb']))
+    else:
+        who = '%d worker + %d cron' % (workers, cron)
+        integration_terms = ''
     if expected > available:
         raise TuningRefused(
-            'Cannot size Odoo for %s: even %d worker + %d cron need (%d + %d) x %s MiB + 2 x %d MiB (master, gevent) '
+            'Cannot size Odoo for %s: even %s need (%d + %d) x %s MiB + 2 x %d MiB (master, gevent)%s '
             '= %s MiB, but only %d MiB - %d MiB reserved = %d MiB is available'
-            % (label, workers, cron, workers, cron, _fmt(average_worker_memory_mb(profile)),
-               profile['light_worker_memory_mb'], _fmt(expected), available + profile['reserved_memory_mb'],
-               profile['reserved_memory_mb'], available))
-    weight = pool_weight(workers, cron, profile['odoo_major'])
+            % (label, who, workers, cron, _fmt(average_worker_memory_mb(profile)),
+               profile['light_worker_memory_mb'], integration_terms, _fmt(expected),
+               available + profile['reserved_memory_mb'], profile['reserved_memory_mb'], available))
+    weight = (pool_weight(workers, cron, profile['odoo_major'])
+              + integration_pool_weight(integration, profile['odoo_major']))
     raise TuningRefused(
-        'Cannot size Odoo for %s: even %d worker + %d cron hold %d connection pools of at least %d, '
+        'Cannot size Odoo for %s: even %s hold %d connection pools of at least %d, '
         '%d x %d app hosts = %d connections, over the db_connection_budget of %d'
-        % (label, workers, cron, weight, DB_MAXCONN_MIN, weight * DB_MAXCONN_MIN, profile['app_hosts'],
+        % (label, who, weight, DB_MAXCONN_MIN, weight * DB_MAXCONN_MIN, profile['app_hosts'],
            weight * DB_MAXCONN_MIN * profile['app_hosts'], profile['db_connection_budget']))
 
 
@@ -270,6 +433,7 @@ DEFAULT_PROFILE = dict(
     limit_time_real_cron=3600,
     limit_request=8192,
     db_extra_connections=20,
+    **INTEGRATION_DEFAULTS
 )
 
 

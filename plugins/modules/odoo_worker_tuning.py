@@ -18,6 +18,11 @@ description:
     C(limit_time_real), C(limit_time_real_cron), C(limit_request), C(db_maxconn) and (Odoo 17 and
     later) C(db_maxconn_gevent); the PgBouncer pool and PostgreSQL C(max_connections) those need;
     and a memory limit for the Odoo container.
+  - Optionally sizes a second Odoo container on the same host, the integration pool
+    C(odoo-integration), which serves only machine clients (carrier APIs, EDI, XML-RPC and JSON-RPC)
+    so that long integration calls never occupy the users' workers. It has its own workers, master
+    and gevent process, memory and time limits, and no cron; it shares the host's CPU, memory and
+    connection budget with the users' Odoo, which keeps the first claim. See O(integration_concurrent_calls).
   - Reads the CPU count and memory of the host running the module from C(/proc) and lowers them to
     the cgroup limits of its own process (so inside a container, the container's limits). Set
     O(cpu_count) and O(memory_mb) to size another machine.
@@ -120,6 +125,36 @@ options:
       - Requests a worker serves before it is recycled (Odoo's deployment guide sample - 8192).
     type: int
     default: 8192
+  integration_concurrent_calls:
+    description:
+      - Integration calls expected in flight at once on this host. A machine client keeps its call
+        in flight the whole time (no think time), so the integration pool gets one worker per call.
+      - The integration pool's workers, master and gevent process count in the CPU rule, the expected
+        memory, the connection budget, the PgBouncer pool and PostgreSQL C(max_connections). When the
+        host cannot carry them all, the integration pool is lowered first, but never below one worker.
+      - V(0) means no integration pool; the results are then the same as without these options and
+        RV(integration) is empty.
+    type: int
+    default: 0
+  integration_heavy_request_ratio:
+    description:
+      - Share of heavy calls (imports, large reads) among the integration calls, between 0 and 1;
+        used for the integration pool's expected memory.
+    type: float
+    default: 0.5
+  integration_limit_time_cpu:
+    description:
+      - CPU seconds an integration call may use.
+      - Half the users' default - a machine client usually gives up and retries long before 10
+        minutes, so a call still running after that only holds one of the pool's few workers.
+        Split long imports into batches rather than raising this.
+    type: int
+    default: 300
+  integration_limit_time_real:
+    description:
+      - Wall-clock seconds an integration call may take; at least O(integration_limit_time_cpu).
+    type: int
+    default: 600
 attributes:
   check_mode:
     description: Computes the same results in check mode.
@@ -161,6 +196,13 @@ EXAMPLES = r'''
     cron_load: heavy
     db_connection_budget: 400
   delegate_to: localhost
+
+- name: Size this host with an integration pool for 4 carrier and EDI calls at once
+  sysgenpro.odoo_hosting.odoo_worker_tuning:
+    concurrent_users: 60
+    cron_load: light
+    integration_concurrent_calls: 4
+  register: __odoo_tuning
 '''
 
 RETURN = r'''
@@ -205,12 +247,76 @@ capacity:
   description: What the result carries - concurrent users, expected and available memory (MiB), connections.
   returned: success
   type: dict
+  contains:
+    concurrent_users:
+      description: Concurrent users the users' workers carry.
+      type: int
+    memory_available_mb:
+      description: Memory left for Odoo after O(reserved_memory_mb).
+      type: int
+    memory_expected_mb:
+      description: Expected resident memory of the users' Odoo and, when it is on, the integration pool.
+      type: int
+    db_connections_per_host:
+      description: Connections all Odoo processes of this host may hold, the integration pool's included.
+      type: int
+    db_connections_total:
+      description: O(app_hosts) times RV(capacity.db_connections_per_host).
+      type: int
+    integration_concurrent_calls:
+      description: Integration calls carried at once.
+      returned: when O(integration_concurrent_calls) is above 0
+      type: int
+    integration_workers:
+      description: Workers of the integration pool (one per call).
+      returned: when O(integration_concurrent_calls) is above 0
+      type: int
+    integration_memory_expected_mb:
+      description: Expected resident memory of the integration pool.
+      returned: when O(integration_concurrent_calls) is above 0
+      type: int
+    integration_db_connections_per_host:
+      description: Connections the integration pool's processes may hold on this host.
+      returned: when O(integration_concurrent_calls) is above 0
+      type: int
   sample:
     concurrent_users: 48
     memory_available_mb: 15872
     memory_expected_mb: 3224
     db_connections_per_host: 96
     db_connections_total: 96
+integration:
+  description:
+    - The integration pool's container, when O(integration_concurrent_calls) is above 0; V({}) when
+      it is 0 (no integration pool).
+    - Its connections are already counted in RV(pgbouncer), RV(postgresql) and RV(capacity).
+  returned: success
+  type: dict
+  contains:
+    odoo_config:
+      description:
+        - Options for the integration container's Odoo, all settable on its command line, memory
+          limits in bytes. C(max_cron_threads) is 0 - scheduled actions stay in the users' Odoo.
+          C(db_maxconn_gevent) is there for Odoo 17 and later.
+      type: dict
+    container_memory_limit_mb:
+      description:
+        - Memory limit for the integration container in MiB - its expected load plus room for one
+          worker to grow to C(limit_memory_hard), never more than the memory left after
+          O(reserved_memory_mb) and the users' Odoo's expected load.
+      type: int
+  sample:
+    odoo_config:
+      workers: 1
+      max_cron_threads: 0
+      limit_memory_soft: 2147483648
+      limit_memory_hard: 2684354560
+      limit_time_cpu: 300
+      limit_time_real: 600
+      limit_request: 8192
+      db_maxconn: 8
+      db_maxconn_gevent: 16
+    container_memory_limit_mb: 2860
 arithmetic:
   description: The computation, one step per line.
   returned: success
@@ -263,6 +369,14 @@ class WorkerTuning(object):
         profile['odoo_major'] = odoo_major_version(params['odoo_version'])
         return profile
 
+    @staticmethod
+    def integration(tuning):
+        """The integration pool's container settings, or {} when there is none."""
+        pool = tuning.get('integration')
+        if not pool:
+            return {}
+        return dict(odoo_config=pool['odoo'], container_memory_limit_mb=pool['container_memory_limit_mb'])
+
     def run(self):
         host = self.host()
         try:
@@ -279,6 +393,7 @@ class WorkerTuning(object):
             container_memory_limit_mb=tuning['container_memory_limit_mb'],
             host=host,
             capacity=tuning['capacity'],
+            integration=self.integration(tuning),
             arithmetic=tuning['arithmetic'],
         )
 
@@ -303,6 +418,11 @@ def main():
             limit_time_real=dict(type='int', default=DEFAULT_PROFILE['limit_time_real']),
             limit_time_real_cron=dict(type='int', default=DEFAULT_PROFILE['limit_time_real_cron']),
             limit_request=dict(type='int', default=DEFAULT_PROFILE['limit_request']),
+            integration_concurrent_calls=dict(type='int', default=DEFAULT_PROFILE['integration_concurrent_calls']),
+            integration_heavy_request_ratio=dict(type='float',
+                                                 default=DEFAULT_PROFILE['integration_heavy_request_ratio']),
+            integration_limit_time_cpu=dict(type='int', default=DEFAULT_PROFILE['integration_limit_time_cpu']),
+            integration_limit_time_real=dict(type='int', default=DEFAULT_PROFILE['integration_limit_time_real']),
         ),
         supports_check_mode=True,
     )

@@ -320,3 +320,384 @@ def test_detect_host_cgroup_v1(tmp_path):
 def test_detect_host_needs_meminfo(tmp_path):
     with pytest.raises(ValueError, match="cannot read"):
         wt.detect_host(str(tmp_path), online_cpus=1)
+
+
+# --- the integration pool --------------------------------------------------------
+
+# compute_tuning's results before the integration pool existed (taken from that version, whole).
+RESULTS_WITHOUT_INTEGRATION_POOL = [
+    ((4, 16384),
+     {"concurrent_users": 60, "cron_threads": 1},
+     {"arithmetic": ["memory for Odoo = 16384 MiB - 512 MiB reserved = 15872 MiB",
+                     "workers needed = ceil(60 users / 6 per worker) = 10; CPU allows (2 x 4 + 1) - 1 cron = 8; "
+                     "workers = 8",
+                     "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+                     "expected memory = (8 workers + 1 cron) x 324.8 + 2 x 150 (master, gevent) = 3223.2 MiB",
+                     "limit_memory_hard = min(2560, 15872 available) = 2560 MiB; limit_memory_soft = min(2048, "
+                     "0.8 x hard) = 2048 MiB (virtual memory per process)",
+                     "container memory limit = min(15872 available, 3223.2 expected + (2560 hard - 324.8 "
+                     "average)) = 5459 MiB",
+                     "db_maxconn = min(8, (200 budget / 1 app hosts) / 12 pools) = 8",
+                     "connections per host = (8 workers + 1 cron + 1 master) x 8 + 16 gevent = 96; x 1 app hosts "
+                     "= 96",
+                     "max_connections = max(100, 96 + 3 superuser reserved + 20 extra) = 119"],
+      "capacity": {"concurrent_users": 48,
+                   "db_connections_per_host": 96,
+                   "db_connections_total": 96,
+                   "memory_available_mb": 15872,
+                   "memory_expected_mb": 3224},
+      "container_memory_limit_mb": 5459,
+      "odoo": {"db_maxconn": 8,
+               "db_maxconn_gevent": 16,
+               "limit_memory_hard": 2684354560,
+               "limit_memory_soft": 2147483648,
+               "limit_request": 8192,
+               "limit_time_cpu": 600,
+               "limit_time_real": 1200,
+               "limit_time_real_cron": 3600,
+               "max_cron_threads": 1,
+               "workers": 8},
+      "pgbouncer": {"default_pool_size": 96, "max_client_conn": 116},
+      "postgresql": {"max_connections": 119},
+      "warnings": ["CPU binds: 60 concurrent users need 10 workers, 4 CPU carry 8 workers + 1 cron; expect "
+                   "queued requests beyond about 48 users"]}),
+    ((2, 2048),
+     {"concurrent_users": 30},
+     {"arithmetic": ["memory for Odoo = 2048 MiB - 512 MiB reserved = 1536 MiB",
+                     "workers needed = ceil(30 users / 6 per worker) = 5; CPU allows (2 x 2 + 1) - 2 cron = 3; "
+                     "workers = 3",
+                     "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+                     "expected memory = (1 workers + 2 cron) x 324.8 + 2 x 150 (master, gevent) = 1274.4 MiB",
+                     "limit_memory_hard = min(2560, 1536 available) = 1536 MiB; limit_memory_soft = min(2048, "
+                     "0.8 x hard) = 1228 MiB (virtual memory per process)",
+                     "container memory limit = min(1536 available, 1274.4 expected + (1536 hard - 324.8 "
+                     "average)) = 1536 MiB",
+                     "db_maxconn = min(8, (200 budget / 1 app hosts) / 6 pools) = 8",
+                     "connections per host = (1 workers + 2 cron + 1 master) x 8 + 16 gevent = 48; x 1 app hosts "
+                     "= 48",
+                     "max_connections = max(100, 48 + 3 superuser reserved + 20 extra) = 100"],
+      "capacity": {"concurrent_users": 6,
+                   "db_connections_per_host": 48,
+                   "db_connections_total": 48,
+                   "memory_available_mb": 1536,
+                   "memory_expected_mb": 1275},
+      "container_memory_limit_mb": 1536,
+      "odoo": {"db_maxconn": 8,
+               "db_maxconn_gevent": 16,
+               "limit_memory_hard": 1610612736,
+               "limit_memory_soft": 1287651328,
+               "limit_request": 8192,
+               "limit_time_cpu": 600,
+               "limit_time_real": 1200,
+               "limit_time_real_cron": 3600,
+               "max_cron_threads": 2,
+               "workers": 1},
+      "pgbouncer": {"default_pool_size": 48, "max_client_conn": 68},
+      "postgresql": {"max_connections": 100},
+      "warnings": ["CPU binds: 30 concurrent users need 5 workers, 2 CPU carry 3 workers + 2 cron; expect queued "
+                   "requests beyond about 18 users",
+                   "Memory binds: 3 workers + 2 cron would need 1924 MiB of 1536 MiB and 8 pools; degraded to 1 "
+                   "workers + 2 cron, about 6 concurrent users"]}),
+    ((64, 524288),
+     {"concurrent_users": 1000},
+     {"arithmetic": ["memory for Odoo = 524288 MiB - 512 MiB reserved = 523776 MiB",
+                     "workers needed = ceil(1000 users / 6 per worker) = 167; CPU allows (2 x 64 + 1) - 2 cron = "
+                     "127; workers = 127",
+                     "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+                     "expected memory = (95 workers + 2 cron) x 324.8 + 2 x 150 (master, gevent) = 31805.6 MiB",
+                     "limit_memory_hard = min(2560, 523776 available) = 2560 MiB; limit_memory_soft = min(2048, "
+                     "0.8 x hard) = 2048 MiB (virtual memory per process)",
+                     "container memory limit = min(523776 available, 31805.6 expected + (2560 hard - 324.8 "
+                     "average)) = 34041 MiB",
+                     "db_maxconn = min(8, (200 budget / 1 app hosts) / 100 pools) = 2",
+                     "connections per host = (95 workers + 2 cron + 1 master) x 2 + 4 gevent = 200; x 1 app "
+                     "hosts = 200",
+                     "max_connections = max(100, 200 + 3 superuser reserved + 20 extra) = 223"],
+      "capacity": {"concurrent_users": 570,
+                   "db_connections_per_host": 200,
+                   "db_connections_total": 200,
+                   "memory_available_mb": 523776,
+                   "memory_expected_mb": 31806},
+      "container_memory_limit_mb": 34041,
+      "odoo": {"db_maxconn": 2,
+               "db_maxconn_gevent": 4,
+               "limit_memory_hard": 2684354560,
+               "limit_memory_soft": 2147483648,
+               "limit_request": 8192,
+               "limit_time_cpu": 600,
+               "limit_time_real": 1200,
+               "limit_time_real_cron": 3600,
+               "max_cron_threads": 2,
+               "workers": 95},
+      "pgbouncer": {"default_pool_size": 200, "max_client_conn": 220},
+      "postgresql": {"max_connections": 223},
+      "warnings": ["CPU binds: 1000 concurrent users need 167 workers, 64 CPU carry 127 workers + 2 cron; expect "
+                   "queued requests beyond about 762 users",
+                   "The connection budget binds: 127 workers + 2 cron would need 42199.2 MiB of 523776 MiB and "
+                   "132 pools; degraded to 95 workers + 2 cron, about 570 concurrent users"]}),
+    ((4, 16384),
+     {"app_hosts": 3, "concurrent_users": 60, "cron_threads": 1, "odoo_major": 16},
+     {"arithmetic": ["memory for Odoo = 16384 MiB - 512 MiB reserved = 15872 MiB",
+                     "workers needed = ceil(60 users / 6 per worker) = 10; CPU allows (2 x 4 + 1) - 1 cron = 8; "
+                     "workers = 8",
+                     "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+                     "expected memory = (8 workers + 1 cron) x 324.8 + 2 x 150 (master, gevent) = 3223.2 MiB",
+                     "limit_memory_hard = min(2560, 15872 available) = 2560 MiB; limit_memory_soft = min(2048, "
+                     "0.8 x hard) = 2048 MiB (virtual memory per process)",
+                     "container memory limit = min(15872 available, 3223.2 expected + (2560 hard - 324.8 "
+                     "average)) = 5459 MiB",
+                     "db_maxconn = min(8, (200 budget / 3 app hosts) / 11 pools) = 6",
+                     "connections per host = (8 workers + 1 cron + 1 master) x 6 + 6 gevent = 66; x 3 app hosts "
+                     "= 198",
+                     "max_connections = max(100, 198 + 3 superuser reserved + 20 extra) = 221"],
+      "capacity": {"concurrent_users": 48,
+                   "db_connections_per_host": 66,
+                   "db_connections_total": 198,
+                   "memory_available_mb": 15872,
+                   "memory_expected_mb": 3224},
+      "container_memory_limit_mb": 5459,
+      "odoo": {"db_maxconn": 6,
+               "limit_memory_hard": 2684354560,
+               "limit_memory_soft": 2147483648,
+               "limit_request": 8192,
+               "limit_time_cpu": 600,
+               "limit_time_real": 1200,
+               "limit_time_real_cron": 3600,
+               "max_cron_threads": 1,
+               "workers": 8},
+      "pgbouncer": {"default_pool_size": 198, "max_client_conn": 218},
+      "postgresql": {"max_connections": 221},
+      "warnings": ["CPU binds: 60 concurrent users need 10 workers, 4 CPU carry 8 workers + 1 cron; expect "
+                   "queued requests beyond about 48 users"]}),
+]
+
+
+@pytest.mark.parametrize("machine,overrides,before", RESULTS_WITHOUT_INTEGRATION_POOL)
+def test_without_integration_pool_the_result_is_unchanged(machine, overrides, before):
+    assert wt.compute_tuning(host(*machine), profile(**overrides)) == before
+
+
+@pytest.mark.parametrize("machine,overrides,before", RESULTS_WITHOUT_INTEGRATION_POOL)
+def test_integration_options_do_nothing_without_calls(machine, overrides, before):
+    """With 0 calls the other integration options change nothing, and a profile may leave them all out."""
+    off = profile(integration_concurrent_calls=0, integration_heavy_request_ratio=1.0,
+                  integration_limit_time_cpu=5, integration_limit_time_real=5, **overrides)
+    assert wt.compute_tuning(host(*machine), off) == before
+    legacy = dict(profile(**overrides))
+    for key in wt.INTEGRATION_DEFAULTS:
+        del legacy[key]
+    assert wt.compute_tuning(host(*machine), legacy) == before
+
+
+def test_integration_pool_connections_reach_pgbouncer_and_postgresql():
+    """8 CPU, 32 GiB, 30 users, 2 cron, 4 calls: 5 + 2 + 4 of 17 processes, nothing binds."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, integration_concurrent_calls=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (5, 2)
+    assert result["warnings"] == []
+    # Pools: users 5 + 2 + 1 master + 2 gevent = 10, integration 4 + 1 master + 2 gevent = 7;
+    # db_maxconn = min(8, 200 // 17 = 11) = 8.
+    assert (result["odoo"]["db_maxconn"], result["odoo"]["db_maxconn_gevent"]) == (8, 16)
+    # Users: 8 x 8 + 16 = 80; integration: 5 x 8 + 16 = 56.
+    assert result["capacity"]["db_connections_per_host"] == 136
+    assert result["capacity"]["integration_db_connections_per_host"] == 56
+    assert result["capacity"]["db_connections_total"] == 136
+    assert result["pgbouncer"] == {"default_pool_size": 136, "max_client_conn": 156}
+    assert result["postgresql"] == {"max_connections": 159}
+    assert result["integration"] == {
+        "odoo": {"workers": 4, "max_cron_threads": 0, "limit_memory_soft": 2048 * wt.MIB,
+                 "limit_memory_hard": 2560 * wt.MIB, "limit_time_cpu": 300, "limit_time_real": 600,
+                 "limit_request": 8192, "db_maxconn": 8, "db_maxconn_gevent": 16},
+        # min(32256 - 2573.6, 2648 + 2560 - 587) = 4621
+        "container_memory_limit_mb": 4621,
+    }
+    # Users: 7 x 324.8 + 300 = 2573.6; integration: 4 x (0.5 x 150 + 0.5 x 1024) + 300 = 2648.
+    assert result["capacity"]["memory_expected_mb"] == 5222
+    assert result["capacity"]["integration_memory_expected_mb"] == 2648
+    assert (result["capacity"]["integration_concurrent_calls"], result["capacity"]["integration_workers"]) == (4, 4)
+    # min(32256 - 2648, 2573.6 + 2560 - 324.8) = 4808.8
+    assert result["container_memory_limit_mb"] == 4809
+
+
+def test_integration_pool_is_multiplied_by_app_hosts():
+    """Two hosts: 100 connections each over 17 pools gives db_maxconn 5."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, integration_concurrent_calls=4,
+                                                          app_hosts=2))
+    assert result["odoo"]["db_maxconn"] == result["integration"]["odoo"]["db_maxconn"] == 5
+    # (5 + 2 + 1) x 5 + 10 + (4 + 1) x 5 + 10 = 85 per host.
+    assert result["capacity"]["db_connections_per_host"] == 85
+    assert result["pgbouncer"] == {"default_pool_size": 170, "max_client_conn": 190}
+    assert result["postgresql"] == {"max_connections": 193}
+
+
+def test_integration_pool_before_odoo_17():
+    """Odoo 16: gevent uses db_maxconn; pools 9 + 6 = 15, db_maxconn 8, (8 + 1) x 8 + (5 + 1) x 8 connections."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, integration_concurrent_calls=4,
+                                                          odoo_major=16))
+    assert "db_maxconn_gevent" not in result["integration"]["odoo"]
+    assert result["capacity"]["db_connections_per_host"] == 120
+    assert result["pgbouncer"]["default_pool_size"] == 120
+    assert result["postgresql"]["max_connections"] == 143
+
+
+def test_cpu_lowers_the_integration_pool_and_keeps_the_users_workers():
+    """4 CPU, 30 users, 2 cron: the users keep their 5 workers, the pool gets the 2 processes left of 9."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=30, integration_concurrent_calls=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (5, 2)
+    assert result["integration"]["odoo"]["workers"] == 2
+    assert result["capacity"]["integration_concurrent_calls"] == 2
+    assert result["warnings"] == ["CPU binds: 4 integration calls need 4 integration workers, 4 CPU carry 5 workers "
+                                  "+ 2 cron + 2 integration workers; expect integration calls to queue beyond 2 at "
+                                  "once"]
+
+
+def test_cpu_keeps_one_integration_worker_when_the_users_take_the_rest():
+    """The guide's case with 4 calls: 9 processes = 7 workers + 1 cron + 1 integration worker."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(cron_threads=1, integration_concurrent_calls=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (7, 1)
+    assert result["integration"]["odoo"]["workers"] == 1
+    assert result["capacity"]["concurrent_users"] == 42
+    assert result["warnings"] == [
+        "CPU binds: 60 concurrent users need 10 workers, 4 CPU carry 7 workers + 1 cron + 1 integration worker; "
+        "expect queued requests beyond about 42 users",
+        "CPU binds: 4 integration calls need 4 integration workers, 4 CPU carry 7 workers + 1 cron + 1 integration "
+        "workers; expect integration calls to queue beyond 1 at once",
+    ]
+
+
+def test_refuses_when_one_integration_worker_does_not_fit_the_cpu():
+    expected = (r"^Cannot size Odoo for a host with 1 CPU and 8192 MiB: 1 worker \+ 2 cron \+ 1 integration worker "
+                r"= 4 processes, over the \(2 x 1 \+ 1\) = 3 that 1 CPU carry$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(1, 8 * GIB), profile(concurrent_users=6, integration_concurrent_calls=2))
+    # The same host without cron work carries it.
+    result = wt.compute_tuning(host(1, 8 * GIB), profile(concurrent_users=6, cron_threads=1,
+                                                         integration_concurrent_calls=2))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (1, 1)
+    assert result["integration"]["odoo"]["workers"] == 1
+
+
+def test_memory_lowers_the_integration_pool_first():
+    """8 CPU, 4 GiB: 3584 MiB; users 3 x 324.8 + 300 = 1274.4; 4 calls need 4 x 587 + 300 = 2648, 3 need 2061."""
+    result = wt.compute_tuning(host(8, 4 * GIB), profile(concurrent_users=12, cron_threads=1,
+                                                         integration_concurrent_calls=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (2, 1)
+    assert result["integration"]["odoo"]["workers"] == 3
+    assert result["capacity"]["memory_available_mb"] == 3584
+    assert result["capacity"]["integration_memory_expected_mb"] == 2061
+    assert result["capacity"]["memory_expected_mb"] == 3336  # ceil(1274.4 + 2061)
+    # Each container: its own load plus one worker's growth, at most what the other leaves.
+    assert result["container_memory_limit_mb"] == 3584 - 2061
+    assert result["integration"]["container_memory_limit_mb"] == 2310  # ceil(3584 - 1274.4)
+    assert result["warnings"] == [
+        "Memory binds: 2 workers + 1 cron + 4 integration workers would need 3922.4 MiB of 3584 MiB and 13 pools; "
+        "the integration pool degraded to 3 workers, about 3 concurrent integration calls"]
+
+
+def test_memory_lowers_the_users_workers_only_after_the_integration_pool_is_at_one():
+    """8 CPU, 3 GiB: 2560 MiB. 5 + 1 and 2 calls need 2248.8 + 1474; at 1 call still 3135.8; 3 + 1 fit (2486.2)."""
+    result = wt.compute_tuning(host(8, 3 * GIB), profile(concurrent_users=30, cron_threads=1,
+                                                         integration_concurrent_calls=2))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (3, 1)
+    assert result["integration"]["odoo"]["workers"] == 1
+    assert result["capacity"]["memory_expected_mb"] == 2487
+    assert result["warnings"] == [
+        "Memory binds: 5 workers + 1 cron + 2 integration workers would need 3722.8 MiB of 2560 MiB and 14 pools; "
+        "the integration pool degraded to 1 workers, about 1 concurrent integration calls",
+        "Memory binds: 5 workers + 1 cron + 1 integration workers would need 3135.8 MiB of 2560 MiB and 13 pools; "
+        "degraded to 3 workers + 1 cron, about 18 concurrent users"]
+
+
+def test_connection_budget_lowers_the_integration_pool_first():
+    """Budget 20: 2 workers + 1 cron (6 pools) and 3 calls (6 pools) need 24; with 1 call 10 pools x 2 = 20."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=12, cron_threads=1,
+                                                          integration_concurrent_calls=3, db_connection_budget=20))
+    assert (result["odoo"]["workers"], result["integration"]["odoo"]["workers"]) == (2, 1)
+    assert result["odoo"]["db_maxconn"] == 2
+    assert result["pgbouncer"]["default_pool_size"] == 20
+    assert result["warnings"][0].startswith("The connection budget binds: 2 workers + 1 cron + 3 integration workers")
+
+
+def test_refuses_when_the_integration_pool_does_not_fit_in_memory():
+    expected = (r"^Cannot size Odoo for a host with 2 CPU and 2048 MiB: even 1 worker \+ 1 cron and 1 integration "
+                r"worker need \(1 \+ 1\) x 324\.8 MiB \+ 2 x 150 MiB \(master, gevent\) \+ 1 x 587 MiB \+ 2 x 150 MiB "
+                r"\(integration master, gevent\) = 1836\.6 MiB, but only 2048 MiB - 512 MiB reserved = 1536 MiB "
+                r"is available$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(2, 2 * GIB), profile(concurrent_users=18, cron_threads=1,
+                                                    integration_concurrent_calls=3))
+
+
+def test_refuses_when_the_integration_pool_does_not_fit_the_connection_budget():
+    expected = (r"^Cannot size Odoo for a host with 4 CPU and 16384 MiB: even 1 worker \+ 1 cron and 1 integration "
+                r"worker hold 9 connection pools of at least 2, 18 x 1 app hosts = 18 connections, over the "
+                r"db_connection_budget of 12$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=6, cron_threads=1,
+                                                     integration_concurrent_calls=1, db_connection_budget=12))
+
+
+def test_integration_time_limits_and_heavy_ratio_are_its_own():
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(
+        concurrent_users=6, cron_threads=0, integration_concurrent_calls=2, integration_heavy_request_ratio=1.0,
+        integration_limit_time_cpu=60, integration_limit_time_real=90))
+    assert (result["odoo"]["limit_time_cpu"], result["odoo"]["limit_time_real"]) == (600, 1200)
+    integration = result["integration"]["odoo"]
+    assert (integration["limit_time_cpu"], integration["limit_time_real"]) == (60, 90)
+    assert result["capacity"]["integration_memory_expected_mb"] == 2 * 1024 + 300
+    assert "integration average worker memory = 0 x 150 + 1 x 1024 = 1024 MiB" in result["arithmetic"]
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(integration_concurrent_calls=-1), "integration_concurrent_calls cannot be negative"),
+    (dict(integration_heavy_request_ratio=1.1), "integration_heavy_request_ratio must be between 0 and 1"),
+    (dict(integration_limit_time_cpu=0), "integration_limit_time_cpu must be at least 1"),
+    (dict(integration_limit_time_real=200),
+     "integration_limit_time_real must be at least integration_limit_time_cpu"),
+])
+def test_refuses_impossible_integration_inputs(changes, message):
+    with pytest.raises(wt.TuningRefused, match="^Cannot size Odoo: %s$" % message):
+        wt.compute_tuning(host(4, 16 * GIB), profile(**changes))
+
+
+INTEGRATION_CALLS = [1, 3, 20]
+
+
+@pytest.mark.parametrize("cpus,memory_gib,profile_index,calls",
+                         list(itertools.product(CPUS, MEMORY_GIB, range(len(PROFILES)), INTEGRATION_CALLS)))
+def test_integration_invariants(cpus, memory_gib, profile_index, calls):
+    wanted = profile(integration_concurrent_calls=calls, **PROFILES[profile_index])
+    available = memory_gib * GIB - wanted["reserved_memory_mb"]
+    try:
+        result = wt.compute_tuning(host(cpus, memory_gib * GIB), wanted)
+    except wt.TuningRefused as exc:
+        assert str(exc).startswith("Cannot size Odoo for a host with %d CPU and %d MiB: " % (cpus, memory_gib * GIB))
+        return
+    odoo, pool, capacity = result["odoo"], result["integration"]["odoo"], result["capacity"]
+    workers, cron, integration = odoo["workers"], odoo["max_cron_threads"], pool["workers"]
+    assert 1 <= integration <= calls
+    assert capacity["integration_workers"] == capacity["integration_concurrent_calls"] == integration
+    assert pool["max_cron_threads"] == 0
+    # CPU: one process cap for all three.
+    assert workers + cron + integration <= 2 * cpus + 1
+    # Users first: their workers are lowered only once the integration pool is down to one worker.
+    cpu_workers = min(math.ceil(wanted["concurrent_users"] / 6.0), 2 * cpus - cron)
+    if workers < cpu_workers:
+        assert integration == 1
+    # Memory: both pools together within the memory for Odoo, each container within what the other leaves.
+    both = wt.expected_memory_mb(workers, cron, wanted) + wt.integration_memory_mb(integration, wanted)
+    assert both <= available
+    assert capacity["memory_expected_mb"] == math.ceil(both)
+    assert result["container_memory_limit_mb"] + capacity["integration_memory_expected_mb"] <= available + 1
+    assert result["integration"]["container_memory_limit_mb"] <= available
+    # Connections: every process of both pools counted, within the budget, and in PgBouncer and PostgreSQL.
+    gevent = odoo.get("db_maxconn_gevent", odoo["db_maxconn"])
+    assert pool["db_maxconn"] == odoo["db_maxconn"] and pool.get("db_maxconn_gevent") == odoo.get("db_maxconn_gevent")
+    per_host = (workers + cron + 1) * odoo["db_maxconn"] + gevent + (integration + 1) * odoo["db_maxconn"] + gevent
+    assert capacity["db_connections_per_host"] == per_host
+    assert capacity["db_connections_total"] == per_host * wanted["app_hosts"] <= wanted["db_connection_budget"]
+    assert result["pgbouncer"]["default_pool_size"] == capacity["db_connections_total"]
+    assert result["postgresql"]["max_connections"] >= (capacity["db_connections_total"]
+                                                       + wt.SUPERUSER_RESERVED_CONNECTIONS
+                                                       + wanted["db_extra_connections"])
+    if integration < calls:
+        assert any("integration" in warning and "binds" in warning for warning in result["warnings"])

@@ -71,3 +71,34 @@ def test_unreadable_host_fails_clearly(monkeypatch, capsys):
 def test_bad_version_fails_clearly(capsys):
     result = run(dict(concurrent_users=12, cpu_count=2, memory_mb=4096, odoo_version="latest"), capsys)
     assert result["failed"] and "odoo_version 'latest' is not a version" in result["msg"]
+
+
+def test_no_integration_pool_by_default(capsys):
+    result = run(dict(concurrent_users=60, cron_load="light", cpu_count=4, memory_mb=16384), capsys)
+    assert result["integration"] == {}
+    assert "integration_workers" not in result["capacity"]
+    assert result["pgbouncer"] == {"default_pool_size": 96, "max_client_conn": 116}
+
+
+def test_integration_pool(capsys):
+    """8 CPU, 32 GiB, 30 users, 4 calls: (5 + 2 + 1) x 8 + 16 and (4 + 1) x 8 + 16 connections."""
+    result = run(dict(concurrent_users=30, cpu_count=8, memory_mb=32768, integration_concurrent_calls=4,
+                      integration_limit_time_cpu=120, integration_limit_time_real=180), capsys)
+    assert not result.get("failed")
+    assert result["integration"] == {
+        "odoo_config": {"workers": 4, "max_cron_threads": 0, "limit_memory_soft": 2147483648,
+                        "limit_memory_hard": 2684354560, "limit_time_cpu": 120, "limit_time_real": 180,
+                        "limit_request": 8192, "db_maxconn": 8, "db_maxconn_gevent": 16},
+        "container_memory_limit_mb": 4621,
+    }
+    assert result["odoo_config"]["limit_time_cpu"] == 600
+    assert result["pgbouncer"] == {"default_pool_size": 136, "max_client_conn": 156}
+    assert result["postgresql"] == {"max_connections": 159}
+    assert result["capacity"]["integration_concurrent_calls"] == 4
+
+
+def test_integration_pool_refusal(capsys):
+    result = run(dict(concurrent_users=6, cpu_count=1, memory_mb=8192, integration_concurrent_calls=2), capsys)
+    assert result["failed"]
+    assert result["msg"] == ("Cannot size Odoo for a host with 1 CPU and 8192 MiB: 1 worker + 2 cron + 1 integration "
+                             "worker = 4 processes, over the (2 x 1 + 1) = 3 that 1 CPU carry")
