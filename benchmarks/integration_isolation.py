@@ -57,7 +57,8 @@ class Tenant:
     def __init__(self, options):
         self.options = options
         self.base = "https://%s" % options.domain
-        self.context = ssl.create_default_context(cafile=os.path.join(options.secrets, "ca", "ca.crt"))
+        # The CA the app host's Traefik certificate chains to (internal_ca).
+        self.context = ssl.create_default_context(cadata=docker("exec", options.vm, "cat", "/etc/traefik/tls/ca.crt"))
         lookup = socket.getaddrinfo
 
         def resolve(host, *rest, **kwargs):
@@ -158,9 +159,9 @@ def main():
     parser.add_argument("--traefik-api-port", type=int, default=8082)
     parser.add_argument("--odoo-http-port", type=int, default=8069)
     parser.add_argument("--integration-http-port", type=int, default=8079)
-    parser.add_argument("--burst-clients", type=int, default=6)
-    parser.add_argument("--slow-seconds", type=float, default=3.0)
-    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--burst-clients", type=int, default=4)
+    parser.add_argument("--slow-seconds", type=float, default=2.0)
+    parser.add_argument("--samples", type=int, default=20)
     options = parser.parse_args()
 
     tenant = Tenant(options)
