@@ -372,19 +372,13 @@ def compute_tuning(host, profile):
         warnings=warnings,
     )
     if integration:
-        integration_odoo = dict(
-            workers=integration,
-            # Scheduled actions stay in the users' Odoo; Odoo's own default would start 2 cron workers here.
-            max_cron_threads=0,
-            limit_memory_soft=soft * MIB,
-            limit_memory_hard=hard * MIB,
-            limit_time_cpu=profile['integration_limit_time_cpu'],
-            limit_time_real=profile['integration_limit_time_real'],
-            limit_request=profile['limit_request'],
-            db_maxconn=db_maxconn,
-        )
-        if odoo_major >= 17:
-            integration_odoo['db_maxconn_gevent'] = gevent_pool
+        # The users' settings with the pool's own workers and time limits. Scheduled
+        # actions stay in the users' Odoo: Odoo's own default would start 2 cron
+        # workers here, and limit_time_real_cron has nothing to limit.
+        integration_odoo = dict(odoo, workers=integration, max_cron_threads=0,
+                                limit_time_cpu=profile['integration_limit_time_cpu'],
+                                limit_time_real=profile['integration_limit_time_real'])
+        del integration_odoo['limit_time_real_cron']
         result['integration'] = dict(odoo=integration_odoo, container_memory_limit_mb=integration_container)
         result['capacity'].update(integration_concurrent_calls=integration, integration_workers=integration,
                                   integration_memory_expected_mb=int(math.ceil(integration_expected)),
