@@ -7,10 +7,10 @@ import signal
 import sys
 import threading
 
-from . import STANDIN_RELEASE, VERSION, db
+from . import STANDIN_RELEASE, VERSION, db, queue_job
 from .config import ConfigError, check, parse
 from .cron import CronRunner
-from .modules import load_server_wide_modules
+from .modules import MissingDependency, load_server_wide_modules, to_install
 from .server import App, Service
 from .sessions import store_for
 from .shell import run_shell
@@ -42,12 +42,16 @@ def initialize(config):
     names = [n.strip() for n in (config["db_name"] or "").split(",") if n.strip()]
     if not names:
         raise ConfigError("Cannot install modules: no database given (use -d DATABASE)")
-    modules = config.init + config.update
+    try:
+        modules = to_install(config, config.init + config.update)
+    except MissingDependency as exc:
+        raise ConfigError("Cannot install modules: %s" % exc) from None
+    addons = {queue_job.MODULE: (queue_job.VERSION, queue_job.install_schema)}
     for name in names:
         if not db.database_exists(config, name):
             _logger.info("Creating database %s from %s", name, config["db_template"])
             db.create_database(config, name)
-        db.install_base(config, name, modules)
+        db.install_base(config, name, modules, addons)
         _logger.info("Modules loaded in %s: %s", name, ", ".join(db.installed_modules(config, name)))
 
 
@@ -84,6 +88,8 @@ def main(argv=None, environ=None):
 
     # As the real server's start(): before -i, the shell or serving.
     modules = load_server_wide_modules(config)
+    if queue_job.MODULE in modules.found:
+        queue_job.post_load()
     if command == "shell":
         return run_shell(config, sys.stdin)
 
@@ -121,11 +127,20 @@ def main(argv=None, environ=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    try:
+        jobrunner = queue_job.make_jobrunner(config, modules, environ)
+    except queue_job.SettingsError as exc:
+        _logger.critical("%s", exc)
+        return 1
     service.start()
     for runner in crons:
         runner.start()
+    if jobrunner is not None:
+        jobrunner.start()
     while not stop.wait(1):
         pass
+    if jobrunner is not None:
+        jobrunner.stop()
     for runner in crons:
         runner.stopping.set()
     service.stop()

@@ -1,7 +1,9 @@
 """Configuration of the stand-in: the Odoo configuration file and command line.
 
 The file is an INI file with an ``[options]`` section, found at ``-c/--config``,
-else ``$ODOO_RC``, else ``/etc/odoo/odoo.conf``. Command-line options win over
+else ``$ODOO_RC``, else ``/etc/odoo/odoo.conf``. Its other sections are kept
+for addons, as Odoo keeps them in ``config.misc`` (queue_job reads
+``[queue_job]``). Command-line options win over
 the file. Values are checked against each option's type; a value that does not
 fit, an unknown command-line option, or a missing database password stops the
 server with a message that names the option.
@@ -134,8 +136,11 @@ def _argument_parser():
 class Config:
     """Options after reading the file and the command line (``config["db_host"]``)."""
 
-    def __init__(self, options, rc_path, init, update, stop_after_init, unknown_keys):
+    def __init__(self, options, rc_path, init, update, stop_after_init, unknown_keys,
+                 misc=None):
         self.options = options
+        # The file's other sections, {section: {key: text}} (Odoo's config.misc).
+        self.misc = misc or {}
         self.rc_path = rc_path
         self.init = init
         self.update = update
@@ -144,6 +149,11 @@ class Config:
 
     def __getitem__(self, name):
         return self.options[name]
+
+    @property
+    def queue_job(self):
+        """The ``[queue_job]`` section of the file, {key: text} (empty when absent)."""
+        return self.misc.get("queue_job", {})
 
     @property
     def session_dir(self):
@@ -160,8 +170,8 @@ class Config:
         return kwargs
 
 
-def read_rc_file(path):
-    """Return the ``[options]`` of an Odoo configuration file as a dict of strings."""
+def _read_sections(path):
+    """{section: {key: text}} of an Odoo configuration file; {} when it does not exist."""
     parser = configparser.RawConfigParser()
     try:
         with open(path, encoding="utf-8") as handle:
@@ -170,7 +180,12 @@ def read_rc_file(path):
         return {}
     except (OSError, configparser.Error) as exc:
         raise ConfigError("Cannot read the configuration file %s: %s" % (path, exc)) from None
-    return dict(parser.items("options")) if parser.has_section("options") else {}
+    return {section: dict(parser.items(section)) for section in parser.sections()}
+
+
+def read_rc_file(path):
+    """Return the ``[options]`` of an Odoo configuration file as a dict of strings."""
+    return _read_sections(path).get("options", {})
 
 
 def parse(argv, environ=None):
@@ -180,7 +195,8 @@ def parse(argv, environ=None):
     rc_path = args.config or environ.get("ODOO_RC") or DEFAULT_RC
     options = {name: spec[1] for name, spec in OPTIONS.items()}
     unknown = []
-    for key, value in read_rc_file(rc_path).items():
+    sections = _read_sections(rc_path)
+    for key, value in sections.pop("options", {}).items():
         name = ALIASES.get(key, key)
         if name not in OPTIONS:
             unknown.append(key)  # the real server keeps these for addons
@@ -191,7 +207,7 @@ def parse(argv, environ=None):
         if value is not None:
             options[name] = convert(name, value, "the command line")
     config = Config(options, rc_path, _modules(args.init), _modules(args.update),
-                    args.stop_after_init, unknown)
+                    args.stop_after_init, unknown, misc=sections)
     config.version = args.version
     return config
 

@@ -218,7 +218,7 @@ class CronRunner:
         try:
             select.select(readers, [], [], self.interval + self.number)
             if len(readers) > 1:
-                _drain(readers[1])
+                db.drain_notifications(readers[1])
         except (OSError, ValueError, db.Error):
             self._close_listen()
         time.sleep(self.number / 100)  # Odoo's thundering-herd spread
@@ -262,13 +262,3 @@ def _set_repeatable_read(conn):
     except AttributeError:  # pragma: no cover - psycopg 3
         import psycopg
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-
-
-def _drain(conn):
-    """Read and drop pending notifications (psycopg2 poll(), or psycopg 3)."""
-    if hasattr(conn, "poll"):
-        conn.poll()
-        del conn.notifies[:]
-    else:  # pragma: no cover - psycopg 3
-        for _ in conn.notifies(timeout=0):
-            pass

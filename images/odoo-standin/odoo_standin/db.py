@@ -161,20 +161,32 @@ def create_database(config, dbname):
         conn.close()
 
 
-def install_base(config, dbname, modules):
-    """Create the small schema and mark ``modules`` (always with base) installed."""
+def install_base(config, dbname, modules, addons=None):
+    """Create the small schema and mark ``modules`` (always with base) installed.
+
+    ``addons``: {module: (version, install(cursor, new_install))} for the
+    modules that bring their own tables (queue_job); each runs before its
+    module is marked installed.
+    """
+    addons = addons or {}
     conn = connect(config, dbname)
     try:
         with conn.cursor() as cur:
             for statement in SCHEMA:
                 cur.execute(statement)
             for name in ["base"] + [m for m in modules if m != "base"]:
+                version = BASE_VERSION
+                if name in addons:
+                    version, install = addons[name]
+                    cur.execute("SELECT 1 FROM ir_module_module WHERE name = %s "
+                                "AND state = 'installed'", (name,))
+                    install(cur, not cur.fetchall())
                 cur.execute("""
                     INSERT INTO ir_module_module (name, state, latest_version)
                     VALUES (%s, 'installed', %s)
                     ON CONFLICT (name) DO UPDATE
                        SET state = 'installed', latest_version = EXCLUDED.latest_version,
-                           write_date = now() at time zone 'UTC'""", (name, BASE_VERSION))
+                           write_date = now() at time zone 'UTC'""", (name, version))
             for user in BASE_USERS:
                 cur.execute("""
                     INSERT INTO res_users (id, login, password, active) VALUES (%s, %s, %s, %s)
@@ -248,3 +260,13 @@ def count_rows(config, dbname):
         if table_missing(exc):
             raise NotInitialized(dbname) from None
         raise
+
+
+def drain_notifications(conn):
+    """Read and drop the notifications waiting on ``conn`` (psycopg2 poll(), or psycopg 3)."""
+    if hasattr(conn, "poll"):
+        conn.poll()
+        del conn.notifies[:]
+    else:  # pragma: no cover - psycopg 3
+        for _ in conn.notifies(timeout=0):
+            pass

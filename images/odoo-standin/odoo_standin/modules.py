@@ -8,6 +8,7 @@ name found nowhere is logged as the real server logs a failed import, and the
 server starts anyway, with every page that renders asset bundles broken.
 """
 
+import ast
 import logging
 import os
 
@@ -15,6 +16,7 @@ from . import VERSION
 
 _module_logger = logging.getLogger("odoo.modules.module")
 _server_logger = logging.getLogger("odoo.service.server")
+_loading_logger = logging.getLogger("odoo.modules.loading")
 
 MANIFEST = "__manifest__.py"
 # Where the official image (the Debian package) has Odoo's addons; the same
@@ -95,3 +97,51 @@ def load_server_wide_modules(config):
             _server_logger.exception("Failed to load server-wide module `%s`.%s", name,
                                      WEB_HINT if name == "web" else "")
     return LoadedModules(found, missing)
+
+
+class MissingDependency(Exception):
+    """A module asked for install depends on one found nowhere (Odoo's UserError text)."""
+
+    def __init__(self, module, dependency):
+        super().__init__("You try to install module %r that depends on module %r.\n"
+                         "But the latter module is not available in your system."
+                         % (module, dependency))
+
+
+def manifest_depends(path):
+    """The ``depends`` of the module at ``path`` (its manifest is a Python literal)."""
+    with open(os.path.join(path, MANIFEST), encoding="utf-8") as handle:
+        data = ast.literal_eval(handle.read())
+    return list(data.get("depends", [])) if isinstance(data, dict) else []
+
+
+def to_install(config, names):
+    """The modules ``-i``/``-u`` installs: ``names`` found, with their dependencies, in order.
+
+    As Odoo 18.0's loading: a name found in no addons root is logged
+    ("invalid module names, ignored") and skipped; a dependency found
+    nowhere stops the install (MissingDependency). ``base`` always comes
+    first; ``all`` is Odoo's placeholder and ignored.
+    """
+    roots = addons_roots(config)
+    wanted = [name for name in dict.fromkeys(names) if name not in ("all", "base")]
+    invalid = sorted(name for name in wanted if module_path(roots, name) is None)
+    if invalid:
+        _loading_logger.warning("invalid module names, ignored: %s", ", ".join(invalid))
+    ordered, visiting = ["base"], set()
+
+    def add(name, asked_by):
+        if name in ordered or name in visiting:
+            return
+        path = module_path(roots, name)
+        if path is None:
+            raise MissingDependency(asked_by, name)
+        visiting.add(name)
+        for dependency in manifest_depends(path):
+            add(dependency, name)
+        ordered.append(name)
+
+    for name in wanted:
+        if name not in invalid:
+            add(name, name)
+    return ordered

@@ -13,7 +13,7 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import VERSION, attachments, db, passwords, websocket
+from . import VERSION, attachments, db, passwords, queue_job, websocket
 from .sessions import DEFAULT_EXPIRATION, new_sid
 
 _logger = logging.getLogger("odoo.http")
@@ -663,6 +663,38 @@ def standin_slow(req):
         req.close_connection = True  # the stop's grace period is over: no answer
         return
     req.send_json(200, {"slept": seconds, "served_by": req.app.served_by})
+
+
+@route("GET", "/queue_job/runjob")
+def queue_job_runjob(req):
+    """queue_job's controller (auth none, database from ``db``): run one enqueued job.
+
+    404 when the database does not have queue_job installed (the route
+    comes with the module); 200 with an empty body once the job is done,
+    or when it was not enqueued; 500 when the job failed. The request holds
+    a worker like any other for as long as the job runs.
+    """
+    dbname = req.query.get("db", [""])[0]
+    uuid = req.query.get("job_uuid", [""])[0]
+    if not dbname or not uuid:
+        req.send_text(400, "Bad Request: db and job_uuid are required")
+        return
+    try:
+        served = queue_job.installed(req.app.config, dbname)
+    except db.Error:
+        served = False
+    if not served:
+        req.send_text(404, "Not Found")
+        return
+    state = queue_job.run_job(req.app.config, dbname, uuid, req.app.served_by,
+                              req.app.abandoned.wait)
+    if state == queue_job.STARTED:  # abandoned at a stop: no answer
+        req.close_connection = True
+        return
+    try:
+        req.send_body(200, "", "text/html; charset=utf-8")
+    except OSError:
+        pass  # the runner does not wait for the answer (1 s timeout)
 
 
 def _version_info():
