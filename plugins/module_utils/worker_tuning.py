@@ -13,8 +13,8 @@ The rules of thumb come from Odoo's deployment guide ("Builtin server" and
 
 What the guide leaves open is decided here and documented in docs/modules.md:
 the master and gevent processes, the connection pools of every process, the
-memory limits on small hosts, the integration pool, and when to degrade or
-refuse.
+memory limits on small hosts, the integration pool, the job pool, and when to
+degrade or refuse.
 
 The integration pool (container ``odoo-integration``, optional) is a second
 Odoo server on the app host for machine clients only: its own prefork workers,
@@ -22,6 +22,15 @@ master and gevent process, no cron. A machine client keeps its call in flight
 the whole time, so it needs one worker per concurrent call; it shares the
 host's CPU, memory and connection budget with the users' Odoo, which keeps
 the first claim on all three.
+
+The job pool (container ``odoo-jobs``, optional) is a third Odoo server on the
+app host with OCA's queue_job as a server-wide module: its HTTP workers run the
+jobs, one worker per running job (queue_job's runner posts each job to the
+container's own ``/queue_job/runjob``), so the root channel's capacity is its
+worker count. Besides its master and gevent process it has one more, the job
+runner, which holds one direct connection per database (LISTEN and an advisory
+lock) and no pool. No cron. It comes after the users' workers and after the
+integration pool.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -66,6 +75,18 @@ INTEGRATION_DEFAULTS = dict(
     integration_limit_time_real=600,
 )
 
+# The job pool's options, with the values that mean "no pool" or suit queue_job's
+# jobs: often heavy (imports, invoicing runs, report batches) and allowed to run
+# long, since nobody waits for them in a browser. jobs_databases: the databases
+# the runner listens on, one per tenant here.
+JOBS_DEFAULTS = dict(
+    jobs_capacity=0,
+    jobs_heavy_request_ratio=0.5,
+    jobs_limit_time_cpu=1800,
+    jobs_limit_time_real=3600,
+    jobs_databases=1,
+)
+
 
 class TuningRefused(ValueError):
     """The host cannot carry the profile; the message carries the arithmetic."""
@@ -102,6 +123,18 @@ def integration_memory_mb(integration_workers, profile):
             + 2 * profile['light_worker_memory_mb'])
 
 
+def jobs_average_memory_mb(profile):
+    """The guide's formula with the job pool's own heavy share."""
+    return average_worker_memory_mb(dict(profile, heavy_request_ratio=profile['jobs_heavy_request_ratio']))
+
+
+def jobs_memory_mb(job_workers, profile):
+    """Resident memory of the job pool: workers at its average, master, gevent and runner light; 0 when off."""
+    if not job_workers:
+        return 0
+    return job_workers * jobs_average_memory_mb(profile) + 3 * profile['light_worker_memory_mb']
+
+
 def pool_weight(workers, cron, odoo_major):
     """How many db_maxconn-sized pools one instance holds (gevent counts double from Odoo 17)."""
     gevent = GEVENT_POOL_FACTOR if odoo_major >= 17 else 1
@@ -115,19 +148,36 @@ def integration_pool_weight(integration_workers, odoo_major):
     return pool_weight(integration_workers, 0, odoo_major)
 
 
-def db_maxconn_for(workers, cron, profile, integration_workers=0):
+def jobs_pool_weight(job_workers, odoo_major):
+    """The pools of the job pool's HTTP workers, master and gevent process; 0 when off. The runner has none."""
+    if not job_workers:
+        return 0
+    return pool_weight(job_workers, 0, odoo_major)
+
+
+def runner_connections(job_workers, profile):
+    """The job runner's direct connections, one per database it listens on; 0 when there is no job pool."""
+    if not job_workers:
+        return 0
+    return profile['jobs_databases']
+
+
+def db_maxconn_for(workers, cron, profile, integration_workers=0, job_workers=0):
     """The per-process pool that keeps all app hosts within the connection budget."""
-    per_host = profile['db_connection_budget'] // profile['app_hosts']
+    per_host = profile['db_connection_budget'] // profile['app_hosts'] - runner_connections(job_workers, profile)
     pools = (pool_weight(workers, cron, profile['odoo_major'])
-             + integration_pool_weight(integration_workers, profile['odoo_major']))
+             + integration_pool_weight(integration_workers, profile['odoo_major'])
+             + jobs_pool_weight(job_workers, profile['odoo_major']))
     return min(DB_MAXCONN_MAX, per_host // pools)
 
 
-def _processes(workers, cron, integration_workers):
-    """'8 workers + 1 cron', and the integration workers when there are any."""
+def _processes(workers, cron, integration_workers, job_workers=0):
+    """'8 workers + 1 cron', and the integration and job workers when there are any."""
     text = '%d workers + %d cron' % (workers, cron)
     if integration_workers:
         text += ' + %d integration workers' % integration_workers
+    if job_workers:
+        text += ' + %d job workers (+ runner)' % job_workers
     return text
 
 
@@ -157,6 +207,12 @@ def _validate(host, profile):
         (profile['integration_limit_time_cpu'] >= 1, 'integration_limit_time_cpu must be at least 1'),
         (profile['integration_limit_time_real'] >= profile['integration_limit_time_cpu'],
          'integration_limit_time_real must be at least integration_limit_time_cpu'),
+        (profile['jobs_capacity'] >= 0, 'jobs_capacity cannot be negative'),
+        (0 <= profile['jobs_heavy_request_ratio'] <= 1, 'jobs_heavy_request_ratio must be between 0 and 1'),
+        (profile['jobs_limit_time_cpu'] >= 1, 'jobs_limit_time_cpu must be at least 1'),
+        (profile['jobs_limit_time_real'] >= profile['jobs_limit_time_cpu'],
+         'jobs_limit_time_real must be at least jobs_limit_time_cpu'),
+        (profile['jobs_databases'] >= 1, 'jobs_databases must be at least 1'),
     ]
     for ok, message in checks:
         if not ok:
@@ -167,13 +223,13 @@ def compute_tuning(host, profile):
     """Size one Odoo app host.
 
     ``host``: ``cpu_count``, ``memory_mb``. ``profile``: see DEFAULT_PROFILE (the
-    ``integration_*`` keys may be left out: no integration pool). Returns a dict
-    (odoo, pgbouncer, postgresql, container_memory_limit_mb, capacity,
-    arithmetic, warnings, and integration when the integration pool is on).
-    Raises TuningRefused with the arithmetic when the host cannot carry the
-    profile.
+    ``integration_*`` and ``jobs_*`` keys may be left out: no integration pool,
+    no job pool). Returns a dict (odoo, pgbouncer, postgresql,
+    container_memory_limit_mb, capacity, arithmetic, warnings, and integration
+    and jobs when those pools are on). Raises TuningRefused with the arithmetic
+    when the host cannot carry the profile.
     """
-    profile = dict(INTEGRATION_DEFAULTS, **profile)
+    profile = dict(dict(INTEGRATION_DEFAULTS, **JOBS_DEFAULTS), **profile)
     _validate(host, profile)
     cpus = host['cpu_count']
     memory = host['memory_mb']
@@ -182,6 +238,7 @@ def compute_tuning(host, profile):
     light = profile['light_worker_memory_mb']
     average = average_worker_memory_mb(profile)
     calls = profile['integration_concurrent_calls']
+    capacity = profile['jobs_capacity']
     warnings = []
     arithmetic = []
 
@@ -200,16 +257,19 @@ def compute_tuning(host, profile):
         cron = 2 * cpus
     needed = int(math.ceil(users / float(per_worker)))
     process_cap = 2 * cpus + 1
-    if calls:
-        # The users' workers come first, but leave the integration pool its one worker.
-        cpu_cap = process_cap - cron - 1
+    # The users' workers come first, but leave each pool that is on its one worker.
+    kept = [term for term, on in (('1 integration worker', calls), ('1 job worker', capacity)) if on]
+    if kept:
+        cpu_cap = process_cap - cron - len(kept)
         if cpu_cap < 1:
-            raise TuningRefused('Cannot size Odoo for %s: 1 worker + %d cron + 1 integration worker = %d processes, '
+            asked = [term for term, on in (('1 integration worker', calls),
+                                           ('1 job worker (jobs_capacity %d)' % capacity, capacity)) if on]
+            raise TuningRefused('Cannot size Odoo for %s: 1 worker + %d cron + %s = %d processes, '
                                 'over the (2 x %d + 1) = %d that %d CPU carry'
-                                % (label, cron, cron + 2, cpus, process_cap, cpus))
+                                % (label, cron, ' + '.join(asked), cron + 1 + len(kept), cpus, process_cap, cpus))
         arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron '
-                          '- 1 integration worker = %d; workers = %d'
-                          % (users, per_worker, needed, cpus, cron, cpu_cap, min(needed, cpu_cap)))
+                          '- %s = %d; workers = %d'
+                          % (users, per_worker, needed, cpus, cron, ' - '.join(kept), cpu_cap, min(needed, cpu_cap)))
     else:
         cpu_cap = max(1, process_cap - cron)
         arithmetic.append('workers needed = ceil(%d users / %d per worker) = %d; CPU allows (2 x %d + 1) - %d cron '
@@ -218,20 +278,33 @@ def compute_tuning(host, profile):
     if needed > cpu_cap:
         warnings.append('CPU binds: %d concurrent users need %d workers, %d CPU carry %d workers + %d cron%s; '
                         'expect queued requests beyond about %d users'
-                        % (users, needed, cpus, cpu_cap, cron, ' + 1 integration worker' if calls else '',
+                        % (users, needed, cpus, cpu_cap, cron, ''.join(' + ' + term for term in kept),
                            cpu_cap * per_worker))
     integration = 0
     if calls:
         # A machine client has no think time: one worker per call in flight.
-        left = process_cap - workers - cron
+        left = process_cap - workers - cron - (1 if capacity else 0)
         integration = min(calls, left)
         arithmetic.append('integration workers needed = %d concurrent calls (one worker each); CPU leaves '
-                          '(2 x %d + 1) - %d workers - %d cron = %d; integration workers = %d'
-                          % (calls, cpus, workers, cron, left, integration))
-        if calls > left:
-            warnings.append('CPU binds: %d integration calls need %d integration workers, %d CPU carry %s; '
-                            'expect integration calls to queue beyond %d at once'
-                            % (calls, calls, cpus, _processes(workers, cron, integration), integration))
+                          '(2 x %d + 1) - %d workers - %d cron%s = %d; integration workers = %d'
+                          % (calls, cpus, workers, cron, ' - 1 job worker' if capacity else '', left, integration))
+    jobs = 0
+    if capacity:
+        # A running job holds one HTTP worker of odoo-jobs from start to end.
+        left = process_cap - workers - cron - integration
+        jobs = min(capacity, left)
+        arithmetic.append('job workers needed = %d jobs at once (one worker each); CPU leaves '
+                          '(2 x %d + 1) - %d workers - %d cron%s = %d; job workers = %d'
+                          % (capacity, cpus, workers, cron,
+                             ' - %d integration workers' % integration if calls else '', left, jobs))
+    if calls > integration:
+        warnings.append('CPU binds: %d integration calls need %d integration workers, %d CPU carry %s; '
+                        'expect integration calls to queue beyond %d at once'
+                        % (calls, calls, cpus, _processes(workers, cron, integration, jobs), integration))
+    if capacity > jobs:
+        warnings.append('CPU binds: %d jobs at once need %d job workers, %d CPU carry %s; '
+                        'expect jobs to wait in their queue_job channel beyond %d at once'
+                        % (capacity, capacity, cpus, _processes(workers, cron, integration, jobs), jobs))
     arithmetic.append('average worker memory = %s x %d + %s x %d = %s MiB'
                       % (_fmt(1 - profile['heavy_request_ratio']), light, _fmt(profile['heavy_request_ratio']),
                          profile['heavy_worker_memory_mb'], _fmt(average)))
@@ -241,52 +314,79 @@ def compute_tuning(host, profile):
                           % (_fmt(1 - profile['integration_heavy_request_ratio']), light,
                              _fmt(profile['integration_heavy_request_ratio']), profile['heavy_worker_memory_mb'],
                              _fmt(integration_average)))
+    jobs_average = jobs_average_memory_mb(profile)
+    if capacity:
+        arithmetic.append('job average worker memory = %s x %d + %s x %d = %s MiB'
+                          % (_fmt(1 - profile['jobs_heavy_request_ratio']), light,
+                             _fmt(profile['jobs_heavy_request_ratio']), profile['heavy_worker_memory_mb'],
+                             _fmt(jobs_average)))
 
-    def host_memory(w, c, i):
-        return expected_memory_mb(w, c, profile) + integration_memory_mb(i, profile)
+    def host_memory(w, c, i, j):
+        return expected_memory_mb(w, c, profile) + integration_memory_mb(i, profile) + jobs_memory_mb(j, profile)
 
-    def memory_fits(w, c, i):
-        return host_memory(w, c, i) <= available
+    def memory_fits(w, c, i, j):
+        return host_memory(w, c, i, j) <= available
 
-    def pools_fit(w, c, i):
-        return db_maxconn_for(w, c, profile, i) >= DB_MAXCONN_MIN
+    def pools_fit(w, c, i, j):
+        return db_maxconn_for(w, c, profile, i, j) >= DB_MAXCONN_MIN
 
-    def pools(w, c, i):
-        return pool_weight(w, c, profile['odoo_major']) + integration_pool_weight(i, profile['odoo_major'])
+    def pools(w, c, i, j):
+        return (pool_weight(w, c, profile['odoo_major']) + integration_pool_weight(i, profile['odoo_major'])
+                + jobs_pool_weight(j, profile['odoo_major']))
 
-    # Degrade the integration pool first (down to one worker), then the users' workers, then cron.
-    wanted = (workers, cron, integration)
-    while not (memory_fits(workers, cron, integration) and pools_fit(workers, cron, integration)):
-        if integration > 1:
+    def binds(w, c, i, j):
+        return 'Memory' if not memory_fits(w, c, i, j) else 'The connection budget'
+
+    # Degrade the job pool first, then the integration pool (each down to one worker),
+    # then the users' workers, then cron.
+    wanted = (workers, cron, integration, jobs)
+    while not (memory_fits(workers, cron, integration, jobs) and pools_fit(workers, cron, integration, jobs)):
+        if jobs > 1:
+            jobs -= 1
+        elif integration > 1:
             integration -= 1
         elif workers > 1:
             workers -= 1
         elif cron > 1:
             cron -= 1
         else:
-            _refuse(label, workers, cron, integration, available, profile)
+            _refuse(label, (workers, cron, integration, jobs), available, profile)
+    if jobs != wanted[3]:
+        warnings.append('%s binds: %s would need %s MiB of %d MiB and %d pools; the job pool degraded to '
+                        '%d workers, %d jobs at once'
+                        % (binds(*wanted), _processes(*wanted), _fmt(host_memory(*wanted)), available,
+                           pools(*wanted), jobs, jobs))
     if integration != wanted[2]:
-        binding = 'memory' if not memory_fits(*wanted) else 'the connection budget'
+        before = wanted[:3] + (jobs,)
         warnings.append('%s binds: %s would need %s MiB of %d MiB and %d pools; the integration pool degraded to '
                         '%d workers, about %d concurrent integration calls'
-                        % (binding[0].upper() + binding[1:], _processes(*wanted), _fmt(host_memory(*wanted)),
-                           available, pools(*wanted), integration, integration))
+                        % (binds(*before), _processes(*before), _fmt(host_memory(*before)),
+                           available, pools(*before), integration, integration))
     if (workers, cron) != wanted[:2]:
-        before = (wanted[0], wanted[1], integration)
-        binding = 'memory' if not memory_fits(*before) else 'the connection budget'
+        before = wanted[:2] + (integration, jobs)
         warnings.append('%s binds: %s would need %s MiB of %d MiB and %d pools; degraded to '
                         '%d workers + %d cron, about %d concurrent users'
-                        % (binding[0].upper() + binding[1:], _processes(*before), _fmt(host_memory(*before)),
+                        % (binds(*before), _processes(*before), _fmt(host_memory(*before)),
                            available, pools(*before), workers, cron, workers * per_worker))
     expected = expected_memory_mb(workers, cron, profile)
     integration_expected = integration_memory_mb(integration, profile)
+    jobs_expected = jobs_memory_mb(jobs, profile)
     arithmetic.append('expected memory = (%d workers + %d cron) x %s + 2 x %d (master, gevent) = %s MiB'
                       % (workers, cron, _fmt(average), light, _fmt(expected)))
     if integration:
-        arithmetic.append('integration expected memory = %d workers x %s + 2 x %d (master, gevent) = %s MiB; '
-                          'host expected = %s + %s = %s MiB'
-                          % (integration, _fmt(integration_average), light, _fmt(integration_expected),
-                             _fmt(expected), _fmt(integration_expected), _fmt(expected + integration_expected)))
+        step = ('integration expected memory = %d workers x %s + 2 x %d (master, gevent) = %s MiB'
+                % (integration, _fmt(integration_average), light, _fmt(integration_expected)))
+        if not jobs:
+            step += ('; host expected = %s + %s = %s MiB'
+                     % (_fmt(expected), _fmt(integration_expected), _fmt(expected + integration_expected)))
+        arithmetic.append(step)
+    if jobs:
+        terms = [expected] + ([integration_expected] if integration else []) + [jobs_expected]
+        arithmetic.append('job expected memory = %d workers x %s + 3 x %d (master, gevent, runner) = %s MiB; '
+                          'host expected = %s = %s MiB'
+                          % (jobs, _fmt(jobs_average), light, _fmt(jobs_expected),
+                             ' + '.join(_fmt(term) for term in terms), _fmt(expected + integration_expected
+                                                                            + jobs_expected)))
 
     soft_default = int(SOFT_LIMIT_PER_HEAVY * profile['heavy_worker_memory_mb'])
     hard = min(int(soft_default * HARD_LIMIT_PER_SOFT), available)
@@ -299,41 +399,63 @@ def compute_tuning(host, profile):
     arithmetic.append('limit_memory_hard = min(%d, %d available) = %d MiB; limit_memory_soft = min(%d, 0.8 x hard)'
                       ' = %d MiB (virtual memory per process)'
                       % (int(soft_default * HARD_LIMIT_PER_SOFT), available, hard, soft_default, soft))
-    # Each container may grow by one worker to its hard limit, but never into the other's expected memory.
-    container = int(math.ceil(min(available - integration_expected, expected + hard - average)))
-    if integration:
-        integration_container = int(math.ceil(min(available - expected,
-                                                  integration_expected + hard - integration_average)))
-        arithmetic.append('container memory limit = min(%d available - %s integration expected, %s expected + '
-                          '(%d hard - %s average)) = %d MiB'
-                          % (available, _fmt(integration_expected), _fmt(expected), hard, _fmt(average), container))
-        arithmetic.append('integration container memory limit = min(%d available - %s expected, %s integration '
-                          'expected + (%d hard - %s integration average)) = %d MiB'
-                          % (available, _fmt(expected), _fmt(integration_expected), hard,
-                             _fmt(integration_average), integration_container))
+    # Each container may grow by one worker to its hard limit, but never into the others' expected memory.
+    container = int(math.ceil(min(available - integration_expected - jobs_expected, expected + hard - average)))
+    integration_others = ' - %s job expected' % _fmt(jobs_expected) if jobs else ''
+    if integration or jobs:
+        others = ((' - %s integration expected' % _fmt(integration_expected) if integration else '')
+                  + integration_others)
+        arithmetic.append('container memory limit = min(%d available%s, %s expected + (%d hard - %s average)) = %d MiB'
+                          % (available, others, _fmt(expected), hard, _fmt(average), container))
     else:
         arithmetic.append('container memory limit = min(%d available, %s expected + (%d hard - %s average)) = %d MiB'
                           % (available, _fmt(expected), hard, _fmt(average), container))
+    if integration:
+        integration_container = int(math.ceil(min(available - expected - jobs_expected,
+                                                  integration_expected + hard - integration_average)))
+        arithmetic.append('integration container memory limit = min(%d available - %s expected%s, %s integration '
+                          'expected + (%d hard - %s integration average)) = %d MiB'
+                          % (available, _fmt(expected), integration_others, _fmt(integration_expected), hard,
+                             _fmt(integration_average), integration_container))
+    if jobs:
+        jobs_container = int(math.ceil(min(available - expected - integration_expected,
+                                           jobs_expected + hard - jobs_average)))
+        arithmetic.append('job container memory limit = min(%d available - %s expected%s, %s job expected '
+                          '+ (%d hard - %s job average)) = %d MiB'
+                          % (available, _fmt(expected),
+                             ' - %s integration expected' % _fmt(integration_expected) if integration else '',
+                             _fmt(jobs_expected), hard, _fmt(jobs_average), jobs_container))
 
     odoo_major = profile['odoo_major']
-    db_maxconn = db_maxconn_for(workers, cron, profile, integration)
+    db_maxconn = db_maxconn_for(workers, cron, profile, integration, jobs)
     gevent_pool = db_maxconn * GEVENT_POOL_FACTOR if odoo_major >= 17 else db_maxconn
     processes = workers + cron + 1
     per_host = processes * db_maxconn + gevent_pool
     if integration:
         integration_connections = (integration + 1) * db_maxconn + gevent_pool
         per_host += integration_connections
+    runner = runner_connections(jobs, profile)
+    if jobs:
+        jobs_connections = (jobs + 1) * db_maxconn + gevent_pool + runner
+        per_host += jobs_connections
     total = per_host * profile['app_hosts']
-    if integration:
-        arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / (%d + %d integration) pools) = %d'
-                          % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
-                             pool_weight(workers, cron, odoo_major), integration_pool_weight(integration, odoo_major),
-                             db_maxconn))
-        arithmetic.append('connections per host = (%d workers + %d cron + 1 master) x %d + %d gevent '
-                          '+ (%d integration workers + 1 master) x %d + %d integration gevent = %d; '
-                          'x %d app hosts = %d'
-                          % (workers, cron, db_maxconn, gevent_pool, integration, db_maxconn, gevent_pool,
-                             per_host, profile['app_hosts'], total))
+    if integration or jobs:
+        share = '(%d budget / %d app hosts)' % (profile['db_connection_budget'], profile['app_hosts'])
+        if jobs:
+            share = '(%s - %d runner)' % (share, runner)
+        weights = '%d' % pool_weight(workers, cron, odoo_major)
+        held = '(%d workers + %d cron + 1 master) x %d + %d gevent' % (workers, cron, db_maxconn, gevent_pool)
+        if integration:
+            weights += ' + %d integration' % integration_pool_weight(integration, odoo_major)
+            held += (' + (%d integration workers + 1 master) x %d + %d integration gevent'
+                     % (integration, db_maxconn, gevent_pool))
+        if jobs:
+            weights += ' + %d jobs' % jobs_pool_weight(jobs, odoo_major)
+            held += (' + (%d job workers + 1 master) x %d + %d job gevent + %d runner'
+                     % (jobs, db_maxconn, gevent_pool, runner))
+        arithmetic.append('db_maxconn = min(%d, %s / (%s) pools) = %d' % (DB_MAXCONN_MAX, share, weights, db_maxconn))
+        arithmetic.append('connections per host = %s = %d; x %d app hosts = %d'
+                          % (held, per_host, profile['app_hosts'], total))
     else:
         arithmetic.append('db_maxconn = min(%d, (%d budget / %d app hosts) / %d pools) = %d'
                           % (DB_MAXCONN_MAX, profile['db_connection_budget'], profile['app_hosts'],
@@ -366,7 +488,7 @@ def compute_tuning(host, profile):
         postgresql=dict(max_connections=max_connections),
         container_memory_limit_mb=container,
         capacity=dict(concurrent_users=workers * per_worker, memory_available_mb=available,
-                      memory_expected_mb=int(math.ceil(expected + integration_expected)),
+                      memory_expected_mb=int(math.ceil(expected + integration_expected + jobs_expected)),
                       db_connections_per_host=per_host, db_connections_total=total),
         arithmetic=arithmetic,
         warnings=warnings,
@@ -383,28 +505,55 @@ def compute_tuning(host, profile):
         result['capacity'].update(integration_concurrent_calls=integration, integration_workers=integration,
                                   integration_memory_expected_mb=int(math.ceil(integration_expected)),
                                   integration_db_connections_per_host=integration_connections)
+    if jobs:
+        # Likewise for odoo-jobs: its HTTP workers run the jobs (one each, so the
+        # root channel's capacity is their count), with the jobs' time limits.
+        jobs_odoo = dict(odoo, workers=jobs, max_cron_threads=0, limit_time_cpu=profile['jobs_limit_time_cpu'],
+                         limit_time_real=profile['jobs_limit_time_real'])
+        del jobs_odoo['limit_time_real_cron']
+        result['jobs'] = dict(odoo=jobs_odoo, container_memory_limit_mb=jobs_container)
+        result['capacity'].update(jobs_capacity=jobs, jobs_workers=jobs,
+                                  jobs_memory_expected_mb=int(math.ceil(jobs_expected)),
+                                  jobs_db_connections_per_host=jobs_connections)
     return result
 
 
-def _refuse(label, workers, cron, integration, available, profile):
-    expected = expected_memory_mb(workers, cron, profile) + integration_memory_mb(integration, profile)
+def _refuse(label, processes, available, profile):
+    workers, cron, integration, jobs = processes
+    expected = (expected_memory_mb(workers, cron, profile) + integration_memory_mb(integration, profile)
+                + jobs_memory_mb(jobs, profile))
+    pools = []
+    pool_terms = ''
     if integration:
-        who = '%d worker + %d cron and %d integration worker' % (workers, cron, integration)
-        integration_terms = (' + %d x %s MiB + 2 x %d MiB (integration master, gevent)'
-                             % (integration, _fmt(integration_average_memory_mb(profile)),
-                                profile['light_worker_memory_mb']))
-    else:
-        who = '%d worker + %d cron' % (workers, cron)
-        integration_terms = ''
+        pools.append('%d integration worker' % integration)
+        pool_terms += (' + %d x %s MiB + 2 x %d MiB (integration master, gevent)'
+                       % (integration, _fmt(integration_average_memory_mb(profile)),
+                          profile['light_worker_memory_mb']))
+    if jobs:
+        pools.append('%d job worker (jobs_capacity %d)' % (jobs, profile['jobs_capacity']))
+        pool_terms += (' + %d x %s MiB + 3 x %d MiB (job master, gevent, runner)'
+                       % (jobs, _fmt(jobs_average_memory_mb(profile)), profile['light_worker_memory_mb']))
+    who = '%d worker + %d cron' % (workers, cron)
+    if pools:
+        who += ', ' if len(pools) > 1 else ' and '
+        who += ' and '.join(pools)
     if expected > available:
         raise TuningRefused(
             'Cannot size Odoo for %s: even %s need (%d + %d) x %s MiB + 2 x %d MiB (master, gevent)%s '
             '= %s MiB, but only %d MiB - %d MiB reserved = %d MiB is available'
             % (label, who, workers, cron, _fmt(average_worker_memory_mb(profile)),
-               profile['light_worker_memory_mb'], integration_terms, _fmt(expected),
+               profile['light_worker_memory_mb'], pool_terms, _fmt(expected),
                available + profile['reserved_memory_mb'], profile['reserved_memory_mb'], available))
     weight = (pool_weight(workers, cron, profile['odoo_major'])
-              + integration_pool_weight(integration, profile['odoo_major']))
+              + integration_pool_weight(integration, profile['odoo_major'])
+              + jobs_pool_weight(jobs, profile['odoo_major']))
+    runner = runner_connections(jobs, profile)
+    if runner:
+        raise TuningRefused(
+            'Cannot size Odoo for %s: even %s hold %d connection pools of at least %d and %d runner connection, '
+            '(%d + %d) x %d app hosts = %d connections, over the db_connection_budget of %d'
+            % (label, who, weight, DB_MAXCONN_MIN, runner, weight * DB_MAXCONN_MIN, runner, profile['app_hosts'],
+               (weight * DB_MAXCONN_MIN + runner) * profile['app_hosts'], profile['db_connection_budget']))
     raise TuningRefused(
         'Cannot size Odoo for %s: even %s hold %d connection pools of at least %d, '
         '%d x %d app hosts = %d connections, over the db_connection_budget of %d'
@@ -427,8 +576,9 @@ DEFAULT_PROFILE = dict(
     limit_time_real_cron=3600,
     limit_request=8192,
     db_extra_connections=20,
-    **INTEGRATION_DEFAULTS
 )
+DEFAULT_PROFILE.update(INTEGRATION_DEFAULTS)
+DEFAULT_PROFILE.update(JOBS_DEFAULTS)
 
 
 def odoo_major_version(version):

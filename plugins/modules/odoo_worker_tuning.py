@@ -23,6 +23,11 @@ description:
     so that long integration calls never occupy the users' workers. It has its own workers, master
     and gevent process, memory and time limits, and no cron; it shares the host's CPU, memory and
     connection budget with the users' Odoo, which keeps the first claim. See O(integration_concurrent_calls).
+  - Optionally sizes a third Odoo container on the same host, the job pool C(odoo-jobs), which runs
+    OCA's C(queue_job) as a server-wide module. Its HTTP workers run the jobs, one worker per running
+    job, so its worker count is the root channel's capacity; besides its master and gevent process it
+    runs the job runner, which holds one direct database connection per database. No cron. It comes
+    after the users' workers and the integration pool. See O(jobs_capacity).
   - Reads the CPU count and memory of the host running the module from C(/proc) and lowers them to
     the cgroup limits of its own process (so inside a container, the container's limits). Set
     O(cpu_count) and O(memory_mb) to size another machine.
@@ -155,6 +160,43 @@ options:
       - Wall-clock seconds an integration call may take; at least O(integration_limit_time_cpu).
     type: int
     default: 600
+  jobs_capacity:
+    description:
+      - Jobs running at once on this host - the job pool's HTTP workers, and the capacity to give
+        C(queue_job)'s root channel. Each running job holds one worker of C(odoo-jobs) to its end.
+      - The job pool's workers, master, gevent process and job runner count in the CPU rule, the
+        expected memory, the connection budget, the PgBouncer pool and PostgreSQL C(max_connections).
+        The users' workers and then the integration pool come first; when the host cannot carry them
+        all, the job pool is lowered first, but never below one worker.
+      - V(0) means no job pool; the results are then the same as without these options and
+        RV(jobs) is not returned.
+    type: int
+    default: 0
+  jobs_heavy_request_ratio:
+    description:
+      - Share of heavy jobs (imports, invoicing runs, report batches) among the jobs, between 0 and 1;
+        used for the job pool's expected memory.
+    type: float
+    default: 0.5
+  jobs_limit_time_cpu:
+    description:
+      - CPU seconds a job may use.
+      - Three times the users' default - nobody waits for a job in a browser, and imports or
+        invoicing runs split into jobs still take minutes each.
+    type: int
+    default: 1800
+  jobs_limit_time_real:
+    description:
+      - Wall-clock seconds a job may take; at least O(jobs_limit_time_cpu).
+    type: int
+    default: 3600
+  jobs_databases:
+    description:
+      - Databases the job runner listens on; it holds one direct connection to each, outside the
+        pools, on every host (only one host's runner is master at a time, the others keep retrying).
+      - One tenant database per tenant gives the default.
+    type: int
+    default: 1
 attributes:
   check_mode:
     description: Computes the same results in check mode.
@@ -202,6 +244,13 @@ EXAMPLES = r'''
     concurrent_users: 60
     cron_load: light
     integration_concurrent_calls: 4
+  register: __odoo_tuning
+
+- name: Size this host with a job pool running 3 queue_job jobs at once
+  sysgenpro.odoo_hosting.odoo_worker_tuning:
+    concurrent_users: 60
+    cron_load: light
+    jobs_capacity: 3
   register: __odoo_tuning
 '''
 
@@ -255,10 +304,10 @@ capacity:
       description: Memory left for Odoo after O(reserved_memory_mb).
       type: int
     memory_expected_mb:
-      description: Expected resident memory of the users' Odoo and, when it is on, the integration pool.
+      description: Expected resident memory of the users' Odoo and, when they are on, the integration and job pools.
       type: int
     db_connections_per_host:
-      description: Connections all Odoo processes of this host may hold, the integration pool's included.
+      description: Connections all Odoo processes of this host may hold, the integration and job pools' included.
       type: int
     db_connections_total:
       description: O(app_hosts) times RV(capacity.db_connections_per_host).
@@ -278,6 +327,22 @@ capacity:
     integration_db_connections_per_host:
       description: Connections the integration pool's processes may hold on this host.
       returned: when O(integration_concurrent_calls) is above 0
+      type: int
+    jobs_capacity:
+      description: Jobs carried at once - the capacity to give C(queue_job)'s root channel.
+      returned: when O(jobs_capacity) is above 0
+      type: int
+    jobs_workers:
+      description: Workers of the job pool (one per running job).
+      returned: when O(jobs_capacity) is above 0
+      type: int
+    jobs_memory_expected_mb:
+      description: Expected resident memory of the job pool, its runner included.
+      returned: when O(jobs_capacity) is above 0
+      type: int
+    jobs_db_connections_per_host:
+      description: Connections the job pool's processes and its runner may hold on this host.
+      returned: when O(jobs_capacity) is above 0
       type: int
   sample:
     concurrent_users: 48
@@ -317,6 +382,39 @@ integration:
       db_maxconn: 8
       db_maxconn_gevent: 16
     container_memory_limit_mb: 2860
+jobs:
+  description:
+    - The job pool's container, when O(jobs_capacity) is above 0.
+    - Its connections, the runner's included, are already counted in RV(pgbouncer), RV(postgresql)
+      and RV(capacity).
+  returned: when O(jobs_capacity) is above 0
+  type: dict
+  contains:
+    odoo_config:
+      description:
+        - Options for the job container's Odoo, all settable on its command line, memory limits in
+          bytes - the users' options with the job pool's C(workers), C(limit_time_cpu) and
+          C(limit_time_real). C(max_cron_threads) is 0 - scheduled actions stay in the users' Odoo.
+          C(db_maxconn_gevent) is there for Odoo 17 and later.
+      type: dict
+    container_memory_limit_mb:
+      description:
+        - Memory limit for the job container in MiB - its expected load plus room for one worker
+          to grow to C(limit_memory_hard), never more than the memory left after
+          O(reserved_memory_mb) and the other containers' expected load.
+      type: int
+  sample:
+    odoo_config:
+      workers: 2
+      max_cron_threads: 0
+      limit_memory_soft: 2147483648
+      limit_memory_hard: 2684354560
+      limit_time_cpu: 1800
+      limit_time_real: 3600
+      limit_request: 8192
+      db_maxconn: 8
+      db_maxconn_gevent: 16
+    container_memory_limit_mb: 3597
 arithmetic:
   description: The computation, one step per line.
   returned: success
@@ -370,12 +468,16 @@ class WorkerTuning(object):
         return profile
 
     @staticmethod
-    def integration(tuning):
+    def container(pool):
+        """A pool's container settings as the module returns them."""
+        return dict(odoo_config=pool['odoo'], container_memory_limit_mb=pool['container_memory_limit_mb'])
+
+    def integration(self, tuning):
         """The integration pool's container settings, or {} when there is none."""
         pool = tuning.get('integration')
         if not pool:
             return {}
-        return dict(odoo_config=pool['odoo'], container_memory_limit_mb=pool['container_memory_limit_mb'])
+        return self.container(pool)
 
     def run(self):
         host = self.host()
@@ -385,7 +487,7 @@ class WorkerTuning(object):
             self.module.fail_json(msg=str(exc), host=host)
         for warning in tuning['warnings']:
             self.module.warn(warning)
-        return dict(
+        result = dict(
             changed=False,
             odoo_config=tuning['odoo'],
             pgbouncer=tuning['pgbouncer'],
@@ -396,6 +498,9 @@ class WorkerTuning(object):
             integration=self.integration(tuning),
             arithmetic=tuning['arithmetic'],
         )
+        if 'jobs' in tuning:
+            result['jobs'] = self.container(tuning['jobs'])
+        return result
 
 
 def main():
@@ -423,6 +528,11 @@ def main():
                                                  default=DEFAULT_PROFILE['integration_heavy_request_ratio']),
             integration_limit_time_cpu=dict(type='int', default=DEFAULT_PROFILE['integration_limit_time_cpu']),
             integration_limit_time_real=dict(type='int', default=DEFAULT_PROFILE['integration_limit_time_real']),
+            jobs_capacity=dict(type='int', default=DEFAULT_PROFILE['jobs_capacity']),
+            jobs_heavy_request_ratio=dict(type='float', default=DEFAULT_PROFILE['jobs_heavy_request_ratio']),
+            jobs_limit_time_cpu=dict(type='int', default=DEFAULT_PROFILE['jobs_limit_time_cpu']),
+            jobs_limit_time_real=dict(type='int', default=DEFAULT_PROFILE['jobs_limit_time_real']),
+            jobs_databases=dict(type='int', default=DEFAULT_PROFILE['jobs_databases']),
         ),
         supports_check_mode=True,
     )

@@ -701,3 +701,377 @@ def test_integration_invariants(cpus, memory_gib, profile_index, calls):
                                                        + wanted["db_extra_connections"])
     if integration < calls:
         assert any("integration" in warning and "binds" in warning for warning in result["warnings"])
+
+
+# --- the job pool ----------------------------------------------------------------
+
+@pytest.mark.parametrize("machine,overrides,before", RESULTS_WITHOUT_INTEGRATION_POOL)
+def test_job_options_do_nothing_without_capacity(machine, overrides, before):
+    """With jobs_capacity 0 the other job options change nothing, and a profile may leave them all out."""
+    off = profile(jobs_capacity=0, jobs_heavy_request_ratio=1.0, jobs_limit_time_cpu=5, jobs_limit_time_real=5,
+                  jobs_databases=40, **overrides)
+    assert wt.compute_tuning(host(*machine), off) == before
+    legacy = dict(profile(**overrides))
+    for key in wt.JOBS_DEFAULTS:
+        del legacy[key]
+    assert wt.compute_tuning(host(*machine), legacy) == before
+
+
+def test_job_options_leave_the_integration_pool_alone_without_capacity():
+    """The integration pool's reference case, with every job option set but the pool off."""
+    with_options = wt.compute_tuning(host(8, 32 * GIB), profile(
+        concurrent_users=30, integration_concurrent_calls=4, jobs_heavy_request_ratio=1.0, jobs_limit_time_cpu=5,
+        jobs_limit_time_real=5, jobs_databases=40))
+    assert "jobs" not in with_options
+    assert with_options["capacity"]["db_connections_per_host"] == 136
+    assert with_options["postgresql"] == {"max_connections": 159}
+    assert with_options["integration"]["container_memory_limit_mb"] == 4621
+
+
+JOB_ODOO_8 = {"workers": 2, "max_cron_threads": 0, "limit_memory_soft": 2048 * wt.MIB,
+              "limit_memory_hard": 2560 * wt.MIB, "limit_time_cpu": 1800, "limit_time_real": 3600,
+              "limit_request": 8192, "db_maxconn": 8, "db_maxconn_gevent": 16}
+
+
+def test_job_pool_on_a_small_host():
+    """2 CPU, 8 GiB, 6 users, 1 cron, 2 jobs: 1 + 1 + 2 of 5 processes, nothing binds."""
+    result = wt.compute_tuning(host(2, 8 * GIB), profile(concurrent_users=6, cron_threads=1, jobs_capacity=2))
+    assert result == {
+        "arithmetic": [
+            "memory for Odoo = 8192 MiB - 512 MiB reserved = 7680 MiB",
+            "workers needed = ceil(6 users / 6 per worker) = 1; CPU allows (2 x 2 + 1) - 1 cron - 1 job worker = 3; "
+            "workers = 1",
+            "job workers needed = 2 jobs at once (one worker each); CPU leaves (2 x 2 + 1) - 1 workers - 1 cron = 3; "
+            "job workers = 2",
+            "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+            "job average worker memory = 0.5 x 150 + 0.5 x 1024 = 587 MiB",
+            "expected memory = (1 workers + 1 cron) x 324.8 + 2 x 150 (master, gevent) = 949.6 MiB",
+            "job expected memory = 2 workers x 587 + 3 x 150 (master, gevent, runner) = 1624 MiB; host expected = "
+            "949.6 + 1624 = 2573.6 MiB",
+            "limit_memory_hard = min(2560, 7680 available) = 2560 MiB; limit_memory_soft = min(2048, 0.8 x hard) = "
+            "2048 MiB (virtual memory per process)",
+            "container memory limit = min(7680 available - 1624 job expected, 949.6 expected + (2560 hard - 324.8 "
+            "average)) = 3185 MiB",
+            "job container memory limit = min(7680 available - 949.6 expected, 1624 job expected + (2560 hard - 587 "
+            "job average)) = 3597 MiB",
+            "db_maxconn = min(8, ((200 budget / 1 app hosts) - 1 runner) / (5 + 5 jobs) pools) = 8",
+            "connections per host = (1 workers + 1 cron + 1 master) x 8 + 16 gevent + (2 job workers + 1 master) x 8 "
+            "+ 16 job gevent + 1 runner = 81; x 1 app hosts = 81",
+            "max_connections = max(100, 81 + 3 superuser reserved + 20 extra) = 104",
+        ],
+        "capacity": {"concurrent_users": 6, "memory_available_mb": 7680, "memory_expected_mb": 2574,
+                     "db_connections_per_host": 81, "db_connections_total": 81, "jobs_capacity": 2,
+                     "jobs_workers": 2, "jobs_memory_expected_mb": 1624, "jobs_db_connections_per_host": 41},
+        "container_memory_limit_mb": 3185,
+        "jobs": {"odoo": JOB_ODOO_8, "container_memory_limit_mb": 3597},
+        "odoo": {"workers": 1, "max_cron_threads": 1, "limit_memory_soft": 2048 * wt.MIB,
+                 "limit_memory_hard": 2560 * wt.MIB, "limit_time_cpu": 600, "limit_time_real": 1200,
+                 "limit_time_real_cron": 3600, "limit_request": 8192, "db_maxconn": 8, "db_maxconn_gevent": 16},
+        "pgbouncer": {"default_pool_size": 81, "max_client_conn": 101},
+        "postgresql": {"max_connections": 104},
+        "warnings": [],
+    }
+
+
+def test_job_pool_on_a_large_host():
+    """32 CPU, 128 GiB, 120 users, 8 jobs: 25 + 11 pools share 199 connections, so db_maxconn 5 (8 without jobs)."""
+    result = wt.compute_tuning(host(32, 128 * GIB), profile(concurrent_users=120, jobs_capacity=8))
+    assert result == {
+        "arithmetic": [
+            "memory for Odoo = 131072 MiB - 512 MiB reserved = 130560 MiB",
+            "workers needed = ceil(120 users / 6 per worker) = 20; CPU allows (2 x 32 + 1) - 2 cron - 1 job worker = "
+            "62; workers = 20",
+            "job workers needed = 8 jobs at once (one worker each); CPU leaves (2 x 32 + 1) - 20 workers - 2 cron = "
+            "43; job workers = 8",
+            "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+            "job average worker memory = 0.5 x 150 + 0.5 x 1024 = 587 MiB",
+            "expected memory = (20 workers + 2 cron) x 324.8 + 2 x 150 (master, gevent) = 7445.6 MiB",
+            "job expected memory = 8 workers x 587 + 3 x 150 (master, gevent, runner) = 5146 MiB; host expected = "
+            "7445.6 + 5146 = 12591.6 MiB",
+            "limit_memory_hard = min(2560, 130560 available) = 2560 MiB; limit_memory_soft = min(2048, 0.8 x hard) = "
+            "2048 MiB (virtual memory per process)",
+            "container memory limit = min(130560 available - 5146 job expected, 7445.6 expected + (2560 hard - 324.8 "
+            "average)) = 9681 MiB",
+            "job container memory limit = min(130560 available - 7445.6 expected, 5146 job expected + (2560 hard - "
+            "587 job average)) = 7119 MiB",
+            "db_maxconn = min(8, ((200 budget / 1 app hosts) - 1 runner) / (25 + 11 jobs) pools) = 5",
+            "connections per host = (20 workers + 2 cron + 1 master) x 5 + 10 gevent + (8 job workers + 1 master) x 5 "
+            "+ 10 job gevent + 1 runner = 181; x 1 app hosts = 181",
+            "max_connections = max(100, 181 + 3 superuser reserved + 20 extra) = 204",
+        ],
+        "capacity": {"concurrent_users": 120, "memory_available_mb": 130560, "memory_expected_mb": 12592,
+                     "db_connections_per_host": 181, "db_connections_total": 181, "jobs_capacity": 8,
+                     "jobs_workers": 8, "jobs_memory_expected_mb": 5146, "jobs_db_connections_per_host": 56},
+        "container_memory_limit_mb": 9681,
+        "jobs": {"odoo": dict(JOB_ODOO_8, workers=8, db_maxconn=5, db_maxconn_gevent=10),
+                 "container_memory_limit_mb": 7119},
+        "odoo": {"workers": 20, "max_cron_threads": 2, "limit_memory_soft": 2048 * wt.MIB,
+                 "limit_memory_hard": 2560 * wt.MIB, "limit_time_cpu": 600, "limit_time_real": 1200,
+                 "limit_time_real_cron": 3600, "limit_request": 8192, "db_maxconn": 5, "db_maxconn_gevent": 10},
+        "pgbouncer": {"default_pool_size": 181, "max_client_conn": 201},
+        "postgresql": {"max_connections": 204},
+        "warnings": [],
+    }
+
+
+def test_job_pool_beside_the_integration_pool():
+    """8 CPU, 32 GiB, 30 users, 2 cron, 4 calls, 2 jobs: 5 + 2 + 4 + 2 of 17 processes, nothing binds."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, integration_concurrent_calls=4,
+                                                          jobs_capacity=2))
+    assert result == {
+        "arithmetic": [
+            "memory for Odoo = 32768 MiB - 512 MiB reserved = 32256 MiB",
+            "workers needed = ceil(30 users / 6 per worker) = 5; CPU allows (2 x 8 + 1) - 2 cron - 1 integration "
+            "worker - 1 job worker = 13; workers = 5",
+            "integration workers needed = 4 concurrent calls (one worker each); CPU leaves (2 x 8 + 1) - 5 workers - "
+            "2 cron - 1 job worker = 9; integration workers = 4",
+            "job workers needed = 2 jobs at once (one worker each); CPU leaves (2 x 8 + 1) - 5 workers - 2 cron - 4 "
+            "integration workers = 6; job workers = 2",
+            "average worker memory = 0.8 x 150 + 0.2 x 1024 = 324.8 MiB",
+            "integration average worker memory = 0.5 x 150 + 0.5 x 1024 = 587 MiB",
+            "job average worker memory = 0.5 x 150 + 0.5 x 1024 = 587 MiB",
+            "expected memory = (5 workers + 2 cron) x 324.8 + 2 x 150 (master, gevent) = 2573.6 MiB",
+            "integration expected memory = 4 workers x 587 + 2 x 150 (master, gevent) = 2648 MiB",
+            "job expected memory = 2 workers x 587 + 3 x 150 (master, gevent, runner) = 1624 MiB; host expected = "
+            "2573.6 + 2648 + 1624 = 6845.6 MiB",
+            "limit_memory_hard = min(2560, 32256 available) = 2560 MiB; limit_memory_soft = min(2048, 0.8 x hard) = "
+            "2048 MiB (virtual memory per process)",
+            "container memory limit = min(32256 available - 2648 integration expected - 1624 job expected, 2573.6 "
+            "expected + (2560 hard - 324.8 average)) = 4809 MiB",
+            "integration container memory limit = min(32256 available - 2573.6 expected - 1624 job expected, 2648 "
+            "integration expected + (2560 hard - 587 integration average)) = 4621 MiB",
+            "job container memory limit = min(32256 available - 2573.6 expected - 2648 integration expected, 1624 job "
+            "expected + (2560 hard - 587 job average)) = 3597 MiB",
+            "db_maxconn = min(8, ((200 budget / 1 app hosts) - 1 runner) / (10 + 7 integration + 5 jobs) pools) = 8",
+            "connections per host = (5 workers + 2 cron + 1 master) x 8 + 16 gevent + (4 integration workers + 1 "
+            "master) x 8 + 16 integration gevent + (2 job workers + 1 master) x 8 + 16 job gevent + 1 runner = 177; "
+            "x 1 app hosts = 177",
+            "max_connections = max(100, 177 + 3 superuser reserved + 20 extra) = 200",
+        ],
+        "capacity": {"concurrent_users": 30, "memory_available_mb": 32256, "memory_expected_mb": 6846,
+                     "db_connections_per_host": 177, "db_connections_total": 177,
+                     "integration_concurrent_calls": 4, "integration_workers": 4,
+                     "integration_memory_expected_mb": 2648, "integration_db_connections_per_host": 56,
+                     "jobs_capacity": 2, "jobs_workers": 2, "jobs_memory_expected_mb": 1624,
+                     "jobs_db_connections_per_host": 41},
+        "container_memory_limit_mb": 4809,
+        "integration": {"odoo": dict(JOB_ODOO_8, workers=4, limit_time_cpu=300, limit_time_real=600),
+                        "container_memory_limit_mb": 4621},
+        "jobs": {"odoo": JOB_ODOO_8, "container_memory_limit_mb": 3597},
+        "odoo": {"workers": 5, "max_cron_threads": 2, "limit_memory_soft": 2048 * wt.MIB,
+                 "limit_memory_hard": 2560 * wt.MIB, "limit_time_cpu": 600, "limit_time_real": 1200,
+                 "limit_time_real_cron": 3600, "limit_request": 8192, "db_maxconn": 8, "db_maxconn_gevent": 16},
+        "pgbouncer": {"default_pool_size": 177, "max_client_conn": 197},
+        "postgresql": {"max_connections": 200},
+        "warnings": [],
+    }
+
+
+@pytest.mark.parametrize("databases,added", [(1, 3 * 8 + 16 + 1), (3, 3 * 8 + 16 + 3)])
+def test_job_pool_connections_reach_pgbouncer_and_postgresql(databases, added):
+    """8 CPU, 32 GiB, 30 users: (2 job workers + 1 master) x 8 + 16 gevent + 1 runner per database on top of 80."""
+    without = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30))
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, jobs_capacity=2,
+                                                          jobs_databases=databases))
+    assert without["capacity"]["db_connections_per_host"] == 80
+    assert result["capacity"]["db_connections_per_host"] == 80 + added
+    assert result["capacity"]["jobs_db_connections_per_host"] == added
+    assert result["pgbouncer"] == {"default_pool_size": 80 + added, "max_client_conn": 100 + added}
+    assert result["postgresql"]["max_connections"] == without["postgresql"]["max_connections"] + added
+
+
+def test_job_runner_connection_comes_out_of_the_budget_first():
+    """Budget 75, 15 pools: 75 // 15 = 5 would hold 76 connections with the runner's; 74 // 15 = 4 holds 61."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, jobs_capacity=2,
+                                                          db_connection_budget=75))
+    assert result["odoo"]["db_maxconn"] == result["jobs"]["odoo"]["db_maxconn"] == 4
+    # (5 + 2 + 1) x 4 + 8 + (2 + 1) x 4 + 8 + 1
+    assert result["capacity"]["db_connections_total"] == 61
+    assert result["pgbouncer"]["default_pool_size"] == 61
+
+
+def test_job_pool_is_multiplied_by_app_hosts():
+    """Two hosts: (100 - 1 runner) // 15 pools = db_maxconn 6; 60 + 31 = 91 connections per host."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, jobs_capacity=2, app_hosts=2))
+    assert result["odoo"]["db_maxconn"] == 6
+    assert result["capacity"]["jobs_db_connections_per_host"] == 3 * 6 + 12 + 1
+    assert result["capacity"]["db_connections_per_host"] == 91
+    assert result["pgbouncer"] == {"default_pool_size": 182, "max_client_conn": 202}
+    assert result["postgresql"] == {"max_connections": 205}
+
+
+def test_job_pool_before_odoo_17():
+    """Odoo 16: no db_maxconn_gevent; job gevent uses db_maxconn: (2 + 1) x 8 + 8 + 1 = 33 on top of 72."""
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(concurrent_users=30, jobs_capacity=2, odoo_major=16))
+    assert "db_maxconn_gevent" not in result["jobs"]["odoo"]
+    assert result["capacity"]["jobs_db_connections_per_host"] == 33
+    assert result["capacity"]["db_connections_per_host"] == 72 + 33
+
+
+def test_cpu_lowers_the_job_pool_and_keeps_the_users_workers():
+    """4 CPU, 30 users, 2 cron, 4 jobs: the users keep their 5 workers, the job pool gets the 2 processes left."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=30, jobs_capacity=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (5, 2)
+    assert result["jobs"]["odoo"]["workers"] == result["capacity"]["jobs_capacity"] == 2
+    assert result["warnings"] == ["CPU binds: 4 jobs at once need 4 job workers, 4 CPU carry 5 workers + 2 cron + 2 "
+                                  "job workers (+ runner); expect jobs to wait in their queue_job channel beyond 2 at "
+                                  "once"]
+
+
+def test_cpu_serves_users_then_integration_then_jobs():
+    """The guide's case with 4 calls and 4 jobs: 9 processes = 6 workers + 1 cron + 1 integration + 1 job worker."""
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(cron_threads=1, integration_concurrent_calls=4,
+                                                          jobs_capacity=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (6, 1)
+    assert (result["integration"]["odoo"]["workers"], result["jobs"]["odoo"]["workers"]) == (1, 1)
+    assert result["warnings"] == [
+        "CPU binds: 60 concurrent users need 10 workers, 4 CPU carry 6 workers + 1 cron + 1 integration worker + 1 "
+        "job worker; expect queued requests beyond about 36 users",
+        "CPU binds: 4 integration calls need 4 integration workers, 4 CPU carry 6 workers + 1 cron + 1 integration "
+        "workers + 1 job workers (+ runner); expect integration calls to queue beyond 1 at once",
+        "CPU binds: 4 jobs at once need 4 job workers, 4 CPU carry 6 workers + 1 cron + 1 integration workers + 1 "
+        "job workers (+ runner); expect jobs to wait in their queue_job channel beyond 1 at once",
+    ]
+
+
+def test_memory_lowers_the_job_pool_first():
+    """8 CPU, 4 GiB: 3584 MiB; users 1274.4; 4 jobs need 4 x 587 + 450 = 2798 (4072.4 in all), 3 need 2211."""
+    result = wt.compute_tuning(host(8, 4 * GIB), profile(concurrent_users=12, cron_threads=1, jobs_capacity=4))
+    assert (result["odoo"]["workers"], result["odoo"]["max_cron_threads"]) == (2, 1)
+    assert result["jobs"]["odoo"]["workers"] == 3
+    assert result["capacity"]["jobs_memory_expected_mb"] == 2211
+    assert result["capacity"]["memory_expected_mb"] == 3486  # ceil(1274.4 + 2211)
+    assert result["container_memory_limit_mb"] == 3584 - 2211
+    assert result["jobs"]["container_memory_limit_mb"] == 2310  # ceil(3584 - 1274.4)
+    assert result["warnings"] == [
+        "Memory binds: 2 workers + 1 cron + 4 job workers (+ runner) would need 4072.4 MiB of 3584 MiB and 13 pools; "
+        "the job pool degraded to 3 workers, 3 jobs at once"]
+
+
+def test_memory_lowers_the_job_pool_before_the_integration_pool():
+    """8 CPU, 4 GiB: 2 calls and 2 jobs need 4372.4 MiB; 1 job 3785.4; then 1 call 3198.4 fits in 3584."""
+    result = wt.compute_tuning(host(8, 4 * GIB), profile(concurrent_users=12, cron_threads=1,
+                                                         integration_concurrent_calls=2, jobs_capacity=2))
+    assert (result["odoo"]["workers"], result["integration"]["odoo"]["workers"],
+            result["jobs"]["odoo"]["workers"]) == (2, 1, 1)
+    assert result["capacity"]["memory_expected_mb"] == 3199
+    assert result["warnings"] == [
+        "Memory binds: 2 workers + 1 cron + 2 integration workers + 2 job workers (+ runner) would need 4372.4 MiB "
+        "of 3584 MiB and 16 pools; the job pool degraded to 1 workers, 1 jobs at once",
+        "Memory binds: 2 workers + 1 cron + 2 integration workers + 1 job workers (+ runner) would need 3785.4 MiB "
+        "of 3584 MiB and 15 pools; the integration pool degraded to 1 workers, about 1 concurrent integration calls"]
+
+
+def test_refuses_when_one_job_worker_does_not_fit_the_cpu():
+    expected = (r"^Cannot size Odoo for a host with 1 CPU and 8192 MiB: 1 worker \+ 1 cron \+ 1 integration worker "
+                r"\+ 1 job worker \(jobs_capacity 2\) = 4 processes, over the \(2 x 1 \+ 1\) = 3 that 1 CPU carry$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(1, 8 * GIB), profile(concurrent_users=6, cron_threads=1,
+                                                    integration_concurrent_calls=1, jobs_capacity=2))
+    # The same host without the integration pool carries 1 worker + 1 cron + 1 job worker.
+    result = wt.compute_tuning(host(1, 8 * GIB), profile(concurrent_users=6, cron_threads=1, jobs_capacity=2))
+    assert (result["odoo"]["workers"], result["jobs"]["odoo"]["workers"]) == (1, 1)
+
+
+def test_refuses_when_the_job_pool_does_not_fit_in_memory():
+    expected = (r"^Cannot size Odoo for a host with 2 CPU and 2048 MiB: even 1 worker \+ 1 cron and 1 job worker "
+                r"\(jobs_capacity 3\) need \(1 \+ 1\) x 324\.8 MiB \+ 2 x 150 MiB \(master, gevent\) \+ 1 x 587 MiB "
+                r"\+ 3 x 150 MiB \(job master, gevent, runner\) = 1986\.6 MiB, but only 2048 MiB - 512 MiB reserved "
+                r"= 1536 MiB is available$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(2, 2 * GIB), profile(concurrent_users=18, cron_threads=1, jobs_capacity=3))
+    # Without the job pool the same host is sized (1 worker + 1 cron, 949.6 MiB).
+    assert wt.compute_tuning(host(2, 2 * GIB), profile(concurrent_users=18, cron_threads=1))["odoo"]["workers"] >= 1
+
+
+def test_refuses_when_the_job_pool_does_not_fit_the_connection_budget():
+    expected = (r"^Cannot size Odoo for a host with 4 CPU and 16384 MiB: even 1 worker \+ 1 cron, 1 integration "
+                r"worker and 1 job worker \(jobs_capacity 1\) hold 13 connection pools of at least 2 and 1 runner "
+                r"connection, \(26 \+ 1\) x 1 app hosts = 27 connections, over the db_connection_budget of 26$")
+    with pytest.raises(wt.TuningRefused, match=expected):
+        wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=6, cron_threads=1,
+                                                     integration_concurrent_calls=1, jobs_capacity=1,
+                                                     db_connection_budget=26))
+    # One connection more carries all three at db_maxconn 2.
+    result = wt.compute_tuning(host(4, 16 * GIB), profile(concurrent_users=6, cron_threads=1,
+                                                          integration_concurrent_calls=1, jobs_capacity=1,
+                                                          db_connection_budget=27))
+    assert result["odoo"]["db_maxconn"] == 2
+    assert result["capacity"]["db_connections_total"] == 27
+
+
+def test_job_time_limits_and_heavy_ratio_are_its_own():
+    result = wt.compute_tuning(host(8, 32 * GIB), profile(
+        concurrent_users=6, cron_threads=0, jobs_capacity=2, jobs_heavy_request_ratio=1.0,
+        jobs_limit_time_cpu=7200, jobs_limit_time_real=10800))
+    assert (result["odoo"]["limit_time_cpu"], result["odoo"]["limit_time_real"]) == (600, 1200)
+    jobs = result["jobs"]["odoo"]
+    assert (jobs["limit_time_cpu"], jobs["limit_time_real"], jobs["max_cron_threads"]) == (7200, 10800, 0)
+    assert "limit_time_real_cron" not in jobs
+    assert result["capacity"]["jobs_memory_expected_mb"] == 2 * 1024 + 3 * 150
+    assert "job average worker memory = 0 x 150 + 1 x 1024 = 1024 MiB" in result["arithmetic"]
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(jobs_capacity=-1), "jobs_capacity cannot be negative"),
+    (dict(jobs_heavy_request_ratio=1.1), "jobs_heavy_request_ratio must be between 0 and 1"),
+    (dict(jobs_heavy_request_ratio=-0.1), "jobs_heavy_request_ratio must be between 0 and 1"),
+    (dict(jobs_limit_time_cpu=0), "jobs_limit_time_cpu must be at least 1"),
+    (dict(jobs_limit_time_real=1000), "jobs_limit_time_real must be at least jobs_limit_time_cpu"),
+    (dict(jobs_databases=0), "jobs_databases must be at least 1"),
+])
+def test_refuses_impossible_job_inputs(changes, message):
+    with pytest.raises(wt.TuningRefused, match="^Cannot size Odoo: %s$" % message):
+        wt.compute_tuning(host(4, 16 * GIB), profile(**changes))
+
+
+JOB_CAPACITIES = [1, 6]
+
+
+@pytest.mark.parametrize("cpus,memory_gib,profile_index,calls,capacity",
+                         list(itertools.product(CPUS, MEMORY_GIB, range(len(PROFILES)), [0, 3], JOB_CAPACITIES)))
+def test_job_pool_invariants(cpus, memory_gib, profile_index, calls, capacity):
+    wanted = profile(integration_concurrent_calls=calls, jobs_capacity=capacity, **PROFILES[profile_index])
+    available = memory_gib * GIB - wanted["reserved_memory_mb"]
+    try:
+        result = wt.compute_tuning(host(cpus, memory_gib * GIB), wanted)
+    except wt.TuningRefused as exc:
+        assert str(exc).startswith("Cannot size Odoo for a host with %d CPU and %d MiB: " % (cpus, memory_gib * GIB))
+        return
+    odoo, pool, capacity_result = result["odoo"], result["jobs"]["odoo"], result["capacity"]
+    workers, cron, jobs = odoo["workers"], odoo["max_cron_threads"], pool["workers"]
+    integration = result["integration"]["odoo"]["workers"] if calls else 0
+    assert 1 <= jobs <= capacity
+    assert capacity_result["jobs_workers"] == capacity_result["jobs_capacity"] == jobs
+    assert pool["max_cron_threads"] == 0
+    # CPU: one process cap for the three.
+    assert workers + cron + integration + jobs <= 2 * cpus + 1
+    # Users first, then the integration pool: each is lowered only once the pools after it are at one worker.
+    cpu_workers = min(math.ceil(wanted["concurrent_users"] / 6.0), 2 * cpus + 1 - cron - (1 if calls else 0) - 1)
+    if workers < cpu_workers:
+        assert jobs == 1 and integration <= 1
+    if integration < calls:
+        assert jobs == 1
+    # Memory: all pools within the memory for Odoo, each container within what the others leave.
+    job_memory = wt.jobs_memory_mb(jobs, wanted)
+    everything = (wt.expected_memory_mb(workers, cron, wanted) + wt.integration_memory_mb(integration, wanted)
+                  + job_memory)
+    assert everything <= available
+    assert capacity_result["memory_expected_mb"] == math.ceil(everything)
+    assert result["jobs"]["container_memory_limit_mb"] <= available - (everything - job_memory) + 1
+    assert result["container_memory_limit_mb"] + capacity_result["jobs_memory_expected_mb"] <= available + 1
+    # Connections: every process of every pool and the runner counted, within the budget, in PgBouncer and PostgreSQL.
+    gevent = odoo.get("db_maxconn_gevent", odoo["db_maxconn"])
+    assert pool["db_maxconn"] == odoo["db_maxconn"] and pool.get("db_maxconn_gevent") == odoo.get("db_maxconn_gevent")
+    per_host = (workers + cron + 1) * odoo["db_maxconn"] + gevent + (jobs + 1) * odoo["db_maxconn"] + gevent + 1
+    if integration:
+        per_host += (integration + 1) * odoo["db_maxconn"] + gevent
+    assert capacity_result["jobs_db_connections_per_host"] == (jobs + 1) * odoo["db_maxconn"] + gevent + 1
+    assert capacity_result["db_connections_per_host"] == per_host
+    assert capacity_result["db_connections_total"] == per_host * wanted["app_hosts"] <= wanted["db_connection_budget"]
+    assert result["pgbouncer"]["default_pool_size"] == capacity_result["db_connections_total"]
+    assert result["postgresql"]["max_connections"] >= (capacity_result["db_connections_total"]
+                                                       + wt.SUPERUSER_RESERVED_CONNECTIONS
+                                                       + wanted["db_extra_connections"])
+    if jobs < capacity:
+        assert any("job pool" in warning or "jobs at once" in warning for warning in result["warnings"])
