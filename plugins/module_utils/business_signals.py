@@ -5,7 +5,7 @@
 
 Functions in one schema, owned by the database's owner and run with its rights
 (SECURITY DEFINER, fixed search_path, read-only transaction), so that the
-monitoring role gets EXECUTE on three functions instead of SELECT on Odoo's
+monitoring role gets EXECUTE on five functions instead of SELECT on Odoo's
 tables. Each answers nothing on a replica, so that only the leader's exporter
 reports. The schema's comment holds the checksum of the SQL that made it: a
 converge compares it and rebuilds the schema (in one transaction) only when
@@ -24,6 +24,19 @@ CHECK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 STATE_QUERY = ("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s")
+
+# OCA queue_job: the states a job waits or runs in (a done or cancelled job
+# is history), and the key of the advisory lock its job runner holds, one per
+# database, while it leads (jobrunner/runner.py, PG_ADVISORY_LOCK_ID).
+# pg_locks shows a bigint key as classid (high 32 bits), objid (low 32 bits)
+# and objsubid 1.
+QUEUE_JOB_STATES = ("pending", "enqueued", "started", "failed")
+QUEUE_JOB_LOCK_KEY = 2293787760715711918
+
+
+def advisory_lock_ids(key):
+    """(classid, objid) under which pg_locks shows the advisory lock of a bigint ``key``."""
+    return (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
 
 
 def literal(text):
@@ -88,6 +101,37 @@ _PROLOGUE = """
 """
 
 
+# Jobs by channel and state; for pending ones, the age of the oldest that is
+# due (its eta, when later than its creation, passed): how long the channel
+# has kept work waiting. No row without queue_job (no table). Columns are
+# qualified: the function's output names are variables in its body.
+_QUEUE_JOBS = (
+    "\nBEGIN" + _PROLOGUE +
+    "  IF to_regclass('public.queue_job') IS NULL THEN\n"
+    "    RETURN;\n"
+    "  END IF;\n"
+    "  RETURN QUERY SELECT j.channel::text, j.state::text, count(*),\n"
+    "      CASE WHEN j.state = 'pending' THEN coalesce(max(greatest(0, extract(epoch FROM\n"
+    "        (now() AT TIME ZONE 'UTC') - greatest(j.date_created, j.eta)))::double precision)\n"
+    "        FILTER (WHERE j.eta IS NULL OR j.eta <= (now() AT TIME ZONE 'UTC')), 0) END\n"
+    "    FROM queue_job j WHERE j.state IN (%s)\n"
+    "    GROUP BY j.channel, j.state ORDER BY 1, 2;\n"
+    "END\n" % ", ".join("'%s'" % state for state in QUEUE_JOB_STATES))
+
+# 1 when a job runner holds queue_job's lock on this database, else 0; no
+# row without queue_job, so that a database without it raises no alert.
+_QUEUE_JOB_RUNNER = (
+    "\nBEGIN" + _PROLOGUE +
+    "  IF to_regclass('public.queue_job') IS NULL THEN\n"
+    "    RETURN;\n"
+    "  END IF;\n"
+    "  RETURN QUERY SELECT (count(*) > 0)::int FROM pg_locks l\n"
+    "    WHERE l.locktype = 'advisory' AND l.granted\n"
+    "      AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())\n"
+    "      AND l.classid = '%d'::oid AND l.objid = '%d'::oid AND l.objsubid = 1;\n"
+    "END\n" % advisory_lock_ids(QUEUE_JOB_LOCK_KEY))
+
+
 def _statements(owner, monitor_role, overdue_minutes, checks):
     """The statements that make the schema, in order."""
     cron = (
@@ -128,6 +172,10 @@ def _statements(owner, monitor_role, overdue_minutes, checks):
     made += _function("mail_exceptions", "TABLE(exception_messages bigint)", mail, owner, monitor_role)
     made += _function("business_checks", 'TABLE("check" text, value double precision, failed integer)', business,
                       owner, monitor_role)
+    made += _function("queue_jobs",
+                      "TABLE(channel text, state text, jobs bigint, oldest_pending_seconds double precision)",
+                      _QUEUE_JOBS, owner, monitor_role)
+    made += _function("queue_job_runner", "TABLE(master integer)", _QUEUE_JOB_RUNNER, owner, monitor_role)
     return made
 
 

@@ -13,11 +13,16 @@ module: odoo_business_signals
 short_description: Give the monitoring role a tenant database's business signals, and nothing more
 version_added: 1.0.0
 description:
-  - Makes, in an Odoo tenant database, the schema C(odoo_hosting_monitor) with three functions the
+  - Makes, in an Odoo tenant database, the schema C(odoo_hosting_monitor) with five functions the
     PostgreSQL exporter's custom queries call - C(cron_overdue()) (active scheduled actions past their
     C(nextcall) by more than O(cron_overdue_minutes)), C(mail_exceptions()) (outgoing mails in state
-    C(exception) written in the last day; 0 without the mail module) and C(business_checks()) (the tenant's own O(checks), each
-    a query returning one number and its bounds).
+    C(exception) written in the last day; 0 without the mail module), C(business_checks()) (the tenant's
+    own O(checks), each a query returning one number and its bounds), C(queue_jobs()) and
+    C(queue_job_runner()).
+  - C(queue_jobs()) returns, for OCA's queue_job, one row per channel and state (C(pending), C(enqueued),
+    C(started), C(failed)) with the number of jobs and, for C(pending), the age in seconds of the oldest job
+    that is due. C(queue_job_runner()) returns C(master) 1 when a job runner holds queue_job's advisory lock
+    on the database, else 0. Both return no row when the database has no C(queue_job) table.
   - The functions belong to the database's owner and run with its rights (C(SECURITY DEFINER), fixed
     C(search_path)); each turns its transaction read-only first, so that no check can write, and answers
     no row on a replica, so that only the leader's exporter reports. O(monitor_role) gets C(EXECUTE) on

@@ -114,3 +114,73 @@ def test_bad_input_changes_nothing(tenant, args, message):
     result = run(tenant, **args)
     assert result.get("failed") and message in result["msg"], result
     assert query(tenant, "SELECT 1 FROM pg_namespace WHERE nspname = 'odoo_hosting_monitor'", dbname=DB) == []
+
+
+QUEUE_JOB = ("CREATE TABLE queue_job (id serial PRIMARY KEY, uuid varchar, channel varchar, state varchar NOT NULL, "
+             "date_created timestamp without time zone, eta timestamp without time zone)")
+QUEUE_JOB_LOCK_KEY = 2293787760715711918  # queue_job's jobrunner/runner.py
+
+
+def add_queue_job(server):
+    """queue_job's table, owned like Odoo's, with jobs in every state of two channels."""
+    with psycopg.connect(server.dsn(DB), autocommit=True) as conn:
+        conn.execute(QUEUE_JOB)
+        conn.execute("ALTER TABLE queue_job OWNER TO %s" % OWNER)
+        conn.execute(
+            "INSERT INTO queue_job (channel, state, date_created, eta) VALUES "
+            # root: waiting 20 minutes, 5 minutes, and one retried job due again in 10 minutes.
+            "('root', 'pending', now() AT TIME ZONE 'UTC' - interval '20 minutes', NULL), "
+            "('root', 'pending', now() AT TIME ZONE 'UTC' - interval '5 minutes', NULL), "
+            "('root', 'pending', now() AT TIME ZONE 'UTC' - interval '2 hours', "
+            " now() AT TIME ZONE 'UTC' + interval '10 minutes'), "
+            "('root', 'started', now() AT TIME ZONE 'UTC' - interval '1 minute', NULL), "
+            "('root', 'done', now() AT TIME ZONE 'UTC' - interval '3 hours', NULL), "
+            "('root', 'wait_dependencies', now() AT TIME ZONE 'UTC' - interval '3 hours', NULL), "
+            # root.edi: a retried job whose eta passed 3 minutes ago, one enqueued, two failed.
+            "('root.edi', 'pending', now() AT TIME ZONE 'UTC' - interval '1 hour', "
+            " now() AT TIME ZONE 'UTC' - interval '3 minutes'), "
+            "('root.edi', 'enqueued', now() AT TIME ZONE 'UTC', NULL), "
+            "('root.edi', 'failed', now() AT TIME ZONE 'UTC', NULL), "
+            "('root.edi', 'failed', now() AT TIME ZONE 'UTC', NULL), "
+            "('root.edi', 'cancelled', now() AT TIME ZONE 'UTC', NULL)")
+
+
+def test_queue_job_functions_answer_no_row_without_queue_job(tenant):
+    run(tenant)
+    assert signals(tenant, "queue_jobs") == []
+    assert signals(tenant, "queue_job_runner") == []
+
+
+def test_queue_jobs_by_channel_and_state_with_the_oldest_due_pending_job(tenant):
+    run(tenant)
+    add_queue_job(tenant)
+    rows = {(channel, state): (jobs, oldest) for channel, state, jobs, oldest in signals(tenant, "queue_jobs")}
+    assert sorted(rows) == [("root", "pending"), ("root", "started"),
+                            ("root.edi", "enqueued"), ("root.edi", "failed"), ("root.edi", "pending")]
+    jobs, oldest = rows[("root", "pending")]
+    assert jobs == 3 and 20 * 60 <= oldest < 21 * 60  # the job due in 10 minutes is counted, not aged
+    jobs, oldest = rows[("root.edi", "pending")]
+    assert jobs == 1 and 3 * 60 <= oldest < 4 * 60  # due since its eta, not since its creation
+    assert rows[("root", "started")] == (1, None)
+    assert rows[("root.edi", "enqueued")] == (1, None)
+    assert rows[("root.edi", "failed")] == (2, None)
+
+
+def test_queue_job_runner_sees_the_runners_lock_on_this_database_only(tenant):
+    run(tenant)
+    add_queue_job(tenant)
+    assert signals(tenant, "queue_job_runner") == [(0,)]
+    # queue_job's runner: a session-level lock, on its own connection to the database.
+    with psycopg.connect(tenant.dsn(DB), autocommit=True) as runner:
+        assert runner.execute("SELECT pg_try_advisory_lock(%s)", (QUEUE_JOB_LOCK_KEY,)).fetchone() == (True,)
+        assert signals(tenant, "queue_job_runner") == [(1,)]
+        row = runner.execute("SELECT classid::bigint, objid::bigint, objsubid FROM pg_locks "
+                             "WHERE locktype = 'advisory' AND pid = pg_backend_pid()").fetchone()
+        assert row == (534064080, 3147384238, 1)
+    assert signals(tenant, "queue_job_runner") == [(0,)]
+    # The same key held in another database, or another key here, is not this database's runner.
+    with psycopg.connect(tenant.dsn("postgres"), autocommit=True) as elsewhere, \
+            psycopg.connect(tenant.dsn(DB), autocommit=True) as other_key:
+        elsewhere.execute("SELECT pg_advisory_lock(%s)", (QUEUE_JOB_LOCK_KEY,))
+        other_key.execute("SELECT pg_advisory_lock(%s)", (QUEUE_JOB_LOCK_KEY + 1,))
+        assert signals(tenant, "queue_job_runner") == [(0,)]
